@@ -1,0 +1,192 @@
+"""Policy: the reason taxonomy, severities, surfaces, deadlines, actions, strike ladder and limits.
+
+One TOML file, validated when fairflag starts. Its ``version`` (plus a short hash of the file's
+content, so an edit without a version bump is still told apart) is recorded on every decision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+SURFACES = ("account", "video", "comment", "livestream")
+REQUIRED_REASONS = (
+    "spam", "fake_engagement", "harmful_content", "copyright", "harassment", "impersonation",
+    "scam_fraud", "hate", "violence", "sexual_content", "minor_safety", "self_harm",
+    "illegal_content", "report_abuse", "other",
+)
+ACTION_KINDS = (
+    "remove", "restrict_visibility", "age_restrict", "demonetize", "end_livestream", "warn", "suspend", "ban",
+)
+SEVERITY_ORDER = ("low", "medium", "high", "critical")
+
+Severity = Literal["low", "medium", "high", "critical"]
+PositiveFloat = Annotated[float, Field(gt=0)]
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class PolicyError(ValueError):
+    """The policy file is missing, unreadable or invalid; the message says where."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limits(_Strict):
+    max_text_chars: PositiveInt = 2000
+    max_evidence_urls: Annotated[int, Field(ge=0)] = 10
+    max_url_chars: PositiveInt = 2048
+    max_backdate_s: PositiveInt = 30 * 86400
+    max_future_skew_s: Annotated[int, Field(ge=0)] = 120
+    max_id_chars: PositiveInt = 200
+    claim_lease_s: PositiveInt = 900
+    appeal_window_days: PositiveInt = 180
+
+
+class Surface(_Strict):
+    urgency: PositiveFloat
+    review_deadline_s: dict[Severity, PositiveInt]
+
+    @model_validator(mode="after")
+    def _all_severities(self) -> Surface:
+        missing = [s for s in SEVERITY_ORDER if s not in self.review_deadline_s]
+        if missing:
+            raise ValueError(f"review_deadline_s lacks severities {missing}")
+        return self
+
+
+class Reason(_Strict):
+    description: Annotated[str, Field(min_length=1)]
+    severity: Severity
+
+
+class Action(_Strict):
+    target: Literal["subject", "account"]
+    strike: bool
+    surfaces: tuple[str, ...] | None = None
+    requires_duration: bool = False
+    max_duration_s: PositiveInt | None = None
+    permanent: bool = False
+
+
+class LadderStep(_Strict):
+    strikes: PositiveInt
+    consequence: Literal["warn", "restrict_visibility", "suspend", "ban"]
+    duration_s: PositiveInt | None = None
+
+
+class Strikes(_Strict):
+    expire_after_days: PositiveInt = 90
+    ladder: tuple[LadderStep, ...]
+
+    @model_validator(mode="after")
+    def _ladder_rises(self) -> Strikes:
+        counts = [step.strikes for step in self.ladder]
+        if not counts or counts != sorted(set(counts)) or counts[0] != 1:
+            raise ValueError("ladder must start at 1 strike and rise strictly")
+        for step in self.ladder:
+            if step.consequence in ("restrict_visibility", "suspend") and step.duration_s is None:
+                raise ValueError(f"ladder step at {step.strikes} strikes needs duration_s")
+        return self
+
+    def step_for(self, active_strikes: int) -> LadderStep | None:
+        """The highest rung reached by this many active strikes."""
+        reached = [s for s in self.ladder if s.strikes <= active_strikes]
+        return reached[-1] if reached else None
+
+
+class Priority(_Strict):
+    trusted_flagger_bonus: Annotated[float, Field(ge=0)] = 2.0
+    automated_score_weight: Annotated[float, Field(ge=0)] = 1.0
+
+
+class Delivery(_Strict):
+    webhook_max_attempts: PositiveInt = 8
+    webhook_backoff_base_s: PositiveFloat = 2.0
+    webhook_backoff_max_s: PositiveFloat = 3600.0
+    webhook_timeout_s: PositiveFloat = 10.0
+
+
+class Policy(_Strict):
+    version: Annotated[str, Field(min_length=1, max_length=100)]
+    limits: Limits = Limits()
+    severities: dict[Severity, PositiveFloat]
+    surfaces: dict[str, Surface]
+    reasons: dict[str, Reason]
+    actions: dict[str, Action]
+    strikes: Strikes
+    priority: Priority = Priority()
+    delivery: Delivery = Delivery()
+    content_hash: str = ""
+
+    @model_validator(mode="after")
+    def _complete(self) -> Policy:
+        if missing := [s for s in SEVERITY_ORDER if s not in self.severities]:
+            raise ValueError(f"severities lacks {missing}")
+        weights = [self.severities[s] for s in SEVERITY_ORDER]
+        if weights != sorted(weights):
+            raise ValueError("severity weights must rise from low to critical")
+        if sorted(self.surfaces) != sorted(SURFACES):
+            raise ValueError(f"surfaces must be exactly {list(SURFACES)}")
+        if missing := [r for r in REQUIRED_REASONS if r not in self.reasons]:
+            raise ValueError(f"reasons lacks {missing}")
+        if sorted(self.actions) != sorted(ACTION_KINDS):
+            raise ValueError(f"actions must be exactly {list(ACTION_KINDS)}")
+        for name, action in self.actions.items():
+            for surface in action.surfaces or ():
+                if surface not in SURFACES:
+                    raise ValueError(f"actions.{name}.surfaces names unknown surface {surface!r}")
+        return self
+
+    @property
+    def full_version(self) -> str:
+        """What decisions record: the declared version and the content hash."""
+        return f"{self.version}+{self.content_hash}" if self.content_hash else self.version
+
+    def severity_of(self, reason: str) -> str:
+        return self.reasons[reason].severity
+
+    def review_deadline_s(self, surface: str, severity: str) -> int:
+        return self.surfaces[surface].review_deadline_s[severity]  # type: ignore[index]
+
+
+def _format_validation_error(source: str, error: ValidationError) -> str:
+    lines = [f"invalid policy {source}:"]
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        lines.append(f"  {where}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def parse_policy(text: str, source: str = "<string>") -> Policy:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"invalid policy {source}: not valid TOML: {exc}") from exc
+    data["content_hash"] = hashlib.sha256(text.encode()).hexdigest()[:12]
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(_format_validation_error(source, exc)) from exc
+
+
+def default_policy_text() -> str:
+    return resources.files("fairflag").joinpath("default_policy.toml").read_text(encoding="utf-8")
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load and validate the policy; the packaged default when no path is given."""
+    if path is None:
+        return parse_policy(default_policy_text(), "default_policy.toml")
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy file {p}: {exc.strerror}") from exc
+    return parse_policy(text, str(p))

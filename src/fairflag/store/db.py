@@ -1,0 +1,82 @@
+"""The database handle: engines, sessions and the unit of work.
+
+SQLite (the embedded default) runs in WAL mode; a write unit of work starts with ``BEGIN IMMEDIATE``
+so two writers never read the same snapshot and then collide at commit. PostgreSQL uses row locks
+(``SELECT ... FOR UPDATE``) where a rule depends on current state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+_WRITE = "fairflag_write"
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        parsed = make_url(url)
+        self.dialect = parsed.get_backend_name()
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.dialect == "sqlite":
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            if parsed.database in (None, "", ":memory:"):
+                raise ValueError("fairflag needs a SQLite file, not an in-memory database")
+            kwargs["poolclass"] = NullPool if parsed.query.get("nullpool") else None
+            kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        elif self.dialect == "postgresql":
+            if parsed.drivername == "postgresql":
+                url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
+            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+        self.engine: Engine = create_engine(url, **kwargs)
+        if self.dialect == "sqlite":
+            _configure_sqlite(self.engine)
+        self._read = sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=True)
+        self._write = sessionmaker(
+            bind=self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False, autoflush=True
+        )
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction for one unit of work: commits at the end, rolls back on any error."""
+        with self._write() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A read-only view; never commits."""
+        with self._read() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below emit BEGIN itself (pysqlite's own handling is off).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged report survives power loss
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(_WRITE):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")

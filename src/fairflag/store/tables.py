@@ -1,0 +1,355 @@
+"""Tables. ``events`` and ``reports`` are append-only (a PostgreSQL trigger refuses UPDATE and
+DELETE on them); everything else is a projection of the events, written in the same transaction.
+
+Each index names the query it serves.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from fairflag.store.types import JSONType, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a log.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+ID = 64  # length of our own prefixed ids
+EXT = 200  # external ids sent by the platform (policy limits.max_id_chars is the live bound)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# --- credentials -------------------------------------------------------------------------------
+
+
+class ServiceKey(Base):
+    """A platform backend's API key. Only a SHA-256 of the secret is kept (it is 256 random bits)."""
+
+    __tablename__ = "service_keys"
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class User(Base):
+    """A console user: moderator, senior, admin or auditor. Passwords are argon2 hashes."""
+
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class UserToken(Base):
+    """A bearer token issued at login; only its SHA-256 is stored."""
+
+    __tablename__ = "user_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- platform entities -------------------------------------------------------------------------
+
+
+class Account(Base):
+    """A platform account, as the platform last described it. Reporters and creators alike."""
+
+    __tablename__ = "accounts"
+    id: Mapped[str] = mapped_column(String(EXT), primary_key=True)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    trusted_flagger: Mapped[bool] = mapped_column(Boolean, default=False)
+    followers: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Subject(Base):
+    """Something that can be reported: an account, a video, a comment or a livestream."""
+
+    __tablename__ = "subjects"
+    id: Mapped[str] = mapped_column(String(EXT), primary_key=True)
+    surface: Mapped[str] = mapped_column(String(20))
+    owner_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)  # creator view by owner
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    views: Mapped[int] = mapped_column(BigInteger, default=0)
+    is_live: Mapped[bool] = mapped_column(Boolean, default=False)
+    signals: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # engagement / spam signals
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- reports and cases -------------------------------------------------------------------------
+
+
+class Report(Base):
+    """A report as received. Immutable: its outcome and withdrawal live in ``report_states``."""
+
+    __tablename__ = "reports"
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    reporter_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"))
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    reason: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    evidence_urls: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    source: Mapped[str] = mapped_column(String(20))
+    source_detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    fp_net: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    fp_dev: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    service_key_id: Mapped[str | None] = mapped_column(String(ID), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    policy_version: Mapped[str] = mapped_column(String(120))
+
+    __table_args__ = (
+        # idempotent retries: one report per (key, idempotency key)
+        UniqueConstraint("service_key_id", "idempotency_key", name="uq_reports_idempotency"),
+        # reports on a subject in a time window (triage, burst detection)
+        Index("ix_reports_subject_time", "subject_id", "reported_at"),
+        # a reporter's own reports (reporter view, credibility)
+        Index("ix_reports_reporter_time", "reporter_id", "reported_at"),
+        # the reports of a case
+        Index("ix_reports_case", "case_id"),
+    )
+
+
+class ReportState(Base):
+    """Projection: a report's outcome and withdrawal, changed only by events."""
+
+    __tablename__ = "report_states"
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id"), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decision_id: Mapped[str | None] = mapped_column(String(ID), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Case(Base):
+    """Projection of the case reducer (``fairflag.domain.cases``) plus its queue priority."""
+
+    __tablename__ = "cases"
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    report_count: Mapped[int] = mapped_column(Integer, default=0)
+    withdrawn_count: Mapped[int] = mapped_column(Integer, default=0)
+    reporter_count: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(ID), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decision_id: Mapped[str | None] = mapped_column(String(ID), nullable=True)
+    severity: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[float] = mapped_column(Float, default=0.0)
+    priority_components: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    policy_version: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(Integer, default=0)  # optimistic check on every write
+
+    __table_args__ = (
+        # at most one open case per subject (new reports join it)
+        Index("uq_cases_open_subject", "subject_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+        # the review queue: open cases by priority
+        Index("ix_cases_queue", "status", "priority"),
+        # a subject's case history
+        Index("ix_cases_subject", "subject_id", "opened_at"),
+    )
+
+
+# --- decisions, enforcement, appeals -----------------------------------------------------------
+
+
+class Decision(Base):
+    """A moderator's decision on a case. Immutable; an overturn is an appeal resolution."""
+
+    __tablename__ = "decisions"
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)  # creator view
+    moderator_id: Mapped[str] = mapped_column(String(ID))
+    outcome: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    rule: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    statement: Mapped[str] = mapped_column(Text)
+    duration_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    appeal_deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_appeal_id: Mapped[str | None] = mapped_column(String(ID), nullable=True)
+    policy_version: Mapped[str] = mapped_column(String(120))
+
+
+class EnforcementAction(Base):
+    """An action the platform must enforce. Projection: status changes only through events."""
+
+    __tablename__ = "actions"
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    decision_id: Mapped[str | None] = mapped_column(ForeignKey("decisions.id"), nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    target_type: Mapped[str] = mapped_column(String(20))  # subject | account
+    target_id: Mapped[str] = mapped_column(String(EXT))
+    owner_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)  # creator view
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False)
+    via_strike_ladder: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    policy_version: Mapped[str] = mapped_column(String(120))
+
+    __table_args__ = (
+        # the expiry sweep: active actions whose time is up
+        Index("ix_actions_expiry", "status", "ends_at"),
+    )
+
+
+class Strike(Base):
+    __tablename__ = "strikes"
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    decision_id: Mapped[str] = mapped_column(ForeignKey("decisions.id"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    removed_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    # an account's active strikes (strike ladder, creator view)
+    __table_args__ = (Index("ix_strikes_account", "account_id", "expires_at"),)
+
+
+class Appeal(Base):
+    __tablename__ = "appeals"
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    decision_id: Mapped[str] = mapped_column(ForeignKey("decisions.id"))
+    appellant_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    appellant_role: Mapped[str] = mapped_column(String(20))
+    statement: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))
+    resolved_by: Mapped[str | None] = mapped_column(String(ID), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolution_statement: Mapped[str | None] = mapped_column(Text, nullable=True)
+    new_decision_id: Mapped[str | None] = mapped_column(String(ID), nullable=True)
+    policy_version: Mapped[str] = mapped_column(String(120))
+
+    __table_args__ = (
+        # one appeal per appellant per decision
+        UniqueConstraint("decision_id", "appellant_id", name="uq_appeals_decision_appellant"),
+        # the appeals queue
+        Index("ix_appeals_status", "status", "filed_at"),
+    )
+
+
+# --- the event log (audit trail) ---------------------------------------------------------------
+
+
+class Event(Base):
+    """Every state change, append-only. This is the audit log and the source of replays."""
+
+    __tablename__ = "events"
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_type: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[str | None] = mapped_column(String(EXT), nullable=True)
+    entity_type: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[str] = mapped_column(String(EXT))
+    policy_version: Mapped[str] = mapped_column(String(120))
+    provenance: Mapped[str] = mapped_column(String(60))  # api, cli, demo, sim, system
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+    __table_args__ = (
+        # an entity's history (audit view, replay of one case)
+        Index("ix_events_entity", "entity_type", "entity_id", "seq"),
+        # audit by kind and time
+        Index("ix_events_kind_time", "kind", "occurred_at"),
+    )
+
+
+# --- delivery to the platform ------------------------------------------------------------------
+
+
+class OutboxEvent(Base):
+    """Actions for the platform, written in the decision's transaction. ``seq`` is the feed cursor.
+
+    Writers take a lock before inserting (see ``delivery.outbox``) so ``seq`` order is commit order
+    and a reader never skips an event that commits late.
+    """
+
+    __tablename__ = "outbox"
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(ID), unique=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class WebhookEndpoint(Base):
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(200))  # needed in clear to sign; keep the DB private
+    description: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # how far fan-out has read the outbox for this endpoint (advanced with the deliveries it creates)
+    cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class WebhookDelivery(Base):
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    outbox_seq: Mapped[int] = mapped_column(ForeignKey("outbox.seq"))
+    status: Mapped[str] = mapped_column(String(20))  # pending | delivered | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "outbox_seq", name="uq_webhook_deliveries_endpoint_seq"),
+        # the dispatcher: due pending deliveries
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
