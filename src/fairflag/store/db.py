@@ -51,12 +51,10 @@ class Database:
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
-        """A read-only view; never commits."""
+        """A read-only view; never commits. Closing returns the connection, which rolls back; loaded
+        objects stay readable (no expiry) for the caller to shape its answer."""
         with self._read() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

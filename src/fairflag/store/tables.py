@@ -81,6 +81,15 @@ class UserToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class InstanceSecret(Base):
+    """Secrets this installation generates for itself on first start (e.g. the pseudonym key)."""
+
+    __tablename__ = "instance_secrets"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 # --- platform entities -------------------------------------------------------------------------
 
 

@@ -62,6 +62,12 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_outbox')),
     sa.UniqueConstraint('event_id', name=op.f('uq_outbox_event_id'))
     )
+    op.create_table('instance_secrets',
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('value', sa.String(length=200), nullable=False),
+    sa.Column('created_at', fairflag.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_instance_secrets'))
+    )
     op.create_table('service_keys',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -374,6 +380,7 @@ def downgrade() -> None:
     op.drop_table('webhook_endpoints')
     op.drop_table('users')
     op.drop_table('service_keys')
+    op.drop_table('instance_secrets')
     op.drop_table('outbox')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index('ix_events_kind_time')

@@ -1,0 +1,60 @@
+"""``create_app``: the FastAPI application for a given core (no app is built at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from fairflag import __version__
+from fairflag.api import errors
+from fairflag.api.routes import admin, feed, moderation, platform
+from fairflag.core import Fairflag
+from fairflag.settings import Settings
+from fairflag.worker import BackgroundWorker
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    policy_version: str
+    database: str
+
+
+def create_app(settings: Settings | None = None, *, core: Fairflag | None = None) -> FastAPI:
+    settings = settings or Settings()
+    core = core or Fairflag.from_settings(settings)
+    worker = BackgroundWorker(core, interval_s=settings.background_interval_s) if settings.run_background else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            core.migrate()
+        if worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+
+    app = FastAPI(
+        title="fairflag",
+        version=__version__,
+        description="Receives user reports (flags) and handles them fairly, resisting mass-reporting abuse.",
+        lifespan=lifespan,
+    )
+    app.state.core = core
+    app.state.worker = worker
+    errors.install(app)
+    for module in (platform, moderation, admin, feed):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness and the policy in force")
+    def health() -> Health:
+        return Health(status="ok", version=__version__, policy_version=core.policy.full_version,
+                      database=core.db.dialect)
+
+    return app

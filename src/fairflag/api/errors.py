@@ -1,0 +1,65 @@
+"""One error shape for every JSON error, and the one place domain errors become HTTP statuses.
+
+    {"error": {"type": "<stable code>", "message": "<reason>", "field": "<the offending field or null>",
+               "details": [...]}}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fairflag.domain.errors import DomainError, ErrorCategory
+from fairflag.policy import PolicyError
+
+STATUS = {
+    ErrorCategory.invalid: 422,
+    ErrorCategory.not_found: 404,
+    ErrorCategory.conflict: 409,
+    ErrorCategory.forbidden: 403,
+    ErrorCategory.unauthenticated: 401,
+}
+
+
+def error_body(type_: str, message: str, field: str | None = None,
+               details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"error": {"type": type_, "message": message, "field": field, "details": details or []}}
+
+
+def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] or parts
+    return ".".join(parts)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.category is ErrorCategory.unauthenticated else None
+        return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=STATUS[exc.category],
+                            headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [{"field": _loc(e.get("loc", ())), "reason": e.get("msg", "")} for e in exc.errors()]
+        first = details[0] if details else {"field": None, "reason": "invalid request"}
+        return JSONResponse(
+            error_body("validation_error", f"{first['field']}: {first['reason']}", first["field"], details),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(PolicyError)
+    async def _policy(_: Request, exc: PolicyError) -> JSONResponse:
+        return JSONResponse(error_body("policy_error", str(exc)), status_code=500)

@@ -1,0 +1,30 @@
+"""The pull feed: every event for the platform, in commit order, after a cursor."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from fairflag.api.deps import CoreDep, PlatformActor
+from fairflag.delivery import outbox
+from fairflag.services.context import Context
+
+router = APIRouter(prefix="/v1", tags=["delivery"])
+
+
+class FeedPage(BaseModel):
+    events: list[dict[str, Any]] = Field(description="Each event's body, exactly as webhooks deliver it.")
+    next_after: int = Field(description="Pass as `after` to continue; equal to `after` when there is nothing new.")
+
+
+def _page(ctx: Context, after: int, limit: int) -> FeedPage:
+    rows = outbox.read_after(ctx, after, limit)
+    return FeedPage(events=[{"seq": r.seq, **r.payload} for r in rows], next_after=rows[-1].seq if rows else after)
+
+
+@router.get("/events", summary="Actions and outcomes for the platform, after a cursor, in commit order")
+def feed(core: CoreDep, actor: PlatformActor, after: Annotated[int, Query(ge=0)] = 0,
+         limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> FeedPage:
+    return core.query(actor, _page, after, limit)

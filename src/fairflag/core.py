@@ -1,0 +1,80 @@
+"""The application core: the database, clock, policy and id factory, and the unit of work.
+
+The HTTP API, the console, the CLI and the simulator all call use cases through :meth:`Fairflag.run`
+(one transaction, committed once) or :meth:`Fairflag.query` (read only).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from fairflag.clock import Clock, SystemClock
+from fairflag.ids import IdFactory, RandomIds
+from fairflag.policy import Policy, load_policy
+from fairflag.services import pseudonyms
+from fairflag.services.context import SYSTEM, Actor, Context
+from fairflag.settings import Settings
+from fairflag.store import migrate
+from fairflag.store.db import Database
+
+P = ParamSpec("P")
+T = TypeVar("T")
+log = logging.getLogger("fairflag")
+
+
+class Fairflag:
+    def __init__(self, db: Database, policy: Policy, clock: Clock | None = None, ids: IdFactory | None = None,
+                 provenance: str = "api") -> None:
+        self.db = db
+        self.policy = policy
+        self.clock = clock or SystemClock()
+        self.ids = ids or RandomIds()
+        self.provenance = provenance
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Fairflag:
+        return cls(Database(settings.database_url), load_policy(settings.policy_file), clock=clock)
+
+    def migrate(self) -> None:
+        migrate.upgrade(self.db)
+        self.run(SYSTEM, lambda ctx: pseudonyms.pseudonym_for(ctx, "bootstrap"))
+
+    @contextmanager
+    def unit_of_work(self, actor: Actor, provenance: str | None = None) -> Iterator[Context]:
+        with self.db.unit_of_work() as session:
+            yield Context(session, self.clock, self.policy, self.ids, actor, provenance or self.provenance)
+
+    @contextmanager
+    def reading(self, actor: Actor) -> Iterator[Context]:
+        with self.db.reader() as session:
+            yield Context(session, self.clock, self.policy, self.ids, actor, self.provenance)
+
+    def run(self, actor: Actor, fn: Callable[Concatenate[Context, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a use case in its own transaction. A lost race on a unique index (two requests opening
+        the same case, or retrying the same idempotency key at once) is retried once: the second run
+        sees the winner's row and answers from it."""
+        for attempt in (1, 2):
+            try:
+                with self.unit_of_work(actor) as ctx:
+                    return fn(ctx, *args, **kwargs)
+            except (IntegrityError, OperationalError) as exc:
+                if attempt == 2 or not _retryable(exc):
+                    raise
+                log.info("retrying %s after %s", getattr(fn, "__name__", fn), type(exc.orig).__name__)
+        raise AssertionError("unreachable")
+
+    def query(self, actor: Actor, fn: Callable[Concatenate[Context, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        with self.reading(actor) as ctx:
+            return fn(ctx, *args, **kwargs)
+
+
+def _retryable(exc: IntegrityError | OperationalError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    text = str(exc.orig).lower()
+    return "could not serialize" in text or "deadlock" in text or "database is locked" in text

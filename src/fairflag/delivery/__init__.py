@@ -1,0 +1,1 @@
+"""Delivery of actions to the platform: the transactional outbox, signed webhooks and the pull feed."""

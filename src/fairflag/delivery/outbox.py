@@ -1,0 +1,46 @@
+"""The transactional outbox: what the platform must enforce, written in the decision's transaction.
+
+Ordering: on PostgreSQL a writer takes a transaction-level advisory lock before inserting, so outbox
+sequence numbers are handed out in commit order; a reader of ``after=<seq>`` can never miss a row
+that was numbered earlier but committed later. SQLite serialises writers already.
+Only decisions, reversals and expiries write here, so the lock costs little.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+
+from fairflag.services.context import Context
+from fairflag.store.tables import OutboxEvent
+
+OUTBOX_LOCK_KEY = 0x66_61_69_72  # "fair"
+
+# Kinds of platform-facing events, documented in the README (Action delivery).
+ACTION_APPLIED = "action.applied"
+ACTION_REVERSED = "action.reversed"
+ACTION_EXPIRED = "action.expired"
+
+
+def enqueue(ctx: Context, kind: str, payload: dict[str, Any], *, occurred_at: datetime | None = None) -> OutboxEvent:
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        ctx.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": OUTBOX_LOCK_KEY})
+    event_id = ctx.ids.new("evt")
+    row = OutboxEvent(
+        event_id=event_id,
+        kind=kind,
+        occurred_at=occurred_at or ctx.now(),
+        created_at=ctx.now(),
+        payload={"id": event_id, "type": kind, **payload},
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    return row
+
+
+def read_after(ctx: Context, after: int, limit: int) -> list[OutboxEvent]:
+    """Events with ``seq > after`` in commit order (the pull feed)."""
+    stmt = select(OutboxEvent).where(OutboxEvent.seq > after).order_by(OutboxEvent.seq).limit(limit)
+    return list(ctx.session.scalars(stmt))

@@ -1,0 +1,214 @@
+"""Appeals (DSA Art. 20): the creator appeals an action, a reporter appeals a "no violation".
+
+Rules:
+- an appeal is filed within the policy's window after the decision, once per appellant and decision;
+- a creator appeals decisions on their own content or account that took action; a reporter appeals
+  "no violation" decisions on a case holding one of their reports;
+- a senior moderator other than the one who decided resolves it: upheld (the decision stands) or
+  overturned. Overturning a creator's appeal reverses the actions, removes the strike and turns the
+  upheld reports into rejected ones; overturning a reporter's appeal is a new decision, taken by the
+  senior, with its own action and statement of reasons.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from fairflag.domain.enums import ActionKind, AppealStatus, AppellantRole, DecisionOutcome, ReportOutcome
+from fairflag.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from fairflag.domain.events import EventKind
+from fairflag.services import decisions, enforcement, validation
+from fairflag.services.context import Context
+from fairflag.services.permissions import READERS, SENIORS, require_role
+from fairflag.store.tables import Appeal, Case, Decision, Report, ReportState, Subject
+
+
+class DecisionNotFound(NotFound):
+    code = "decision_not_found"
+
+
+class AppealNotFound(NotFound):
+    code = "appeal_not_found"
+
+
+class AppealExists(Conflict):
+    code = "appeal_exists"
+
+
+class AppealWindowClosed(InvalidInput):
+    code = "appeal_window_closed"
+
+
+class NotAppealable(InvalidInput):
+    code = "not_appealable"
+
+
+class AppealAlreadyResolved(Conflict):
+    code = "appeal_resolved"
+
+
+class OwnDecision(Forbidden):
+    code = "own_decision"
+
+
+class AppealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision_id: str = Field(min_length=1)
+    statement: str = Field(description="Why the appellant thinks the decision is wrong.")
+
+
+class ResolutionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["upheld", "overturned"] = Field(description="upheld: the decision stands.")
+    statement: str = Field(description="The reasons for the resolution, shown to the appellant.")
+    action: ActionKind | None = Field(None, description="For an overturned reporter appeal: the action now taken.")
+    rule: str | None = None
+    duration_s: int | None = Field(None, gt=0)
+
+
+class AppealOut(BaseModel):
+    id: str
+    decision_id: str
+    appellant_role: AppellantRole
+    statement: str
+    filed_at: datetime
+    status: AppealStatus
+    resolved_at: datetime | None
+    resolution_statement: str | None
+    new_decision_id: str | None
+
+
+class AppealForModerator(AppealOut):
+    appellant_id: str
+    decided_by: str
+    resolved_by: str | None
+
+
+def file_appeal(ctx: Context, appellant_id: str, role: AppellantRole, body: AppealIn) -> AppealOut:
+    validation.external_id(ctx.policy, appellant_id, "appellant_id")
+    validation.text(ctx.policy, body.statement, "statement", required=True)
+    decision = ctx.session.get(Decision, body.decision_id)
+    if decision is None:
+        raise DecisionNotFound("no such decision", field="decision_id")
+    if role is AppellantRole.creator:
+        if decision.owner_id != appellant_id:
+            raise DecisionNotFound("no such decision on your content or account", field="decision_id")
+        if decision.outcome != DecisionOutcome.violation.value:
+            raise NotAppealable("only decisions that took action can be appealed by the creator",
+                                field="decision_id")
+    else:
+        reported = ctx.session.scalar(
+            select(Report.id).where(Report.case_id == decision.case_id, Report.reporter_id == appellant_id).limit(1)
+        )
+        if reported is None:
+            raise DecisionNotFound("no such decision on a case you reported", field="decision_id")
+        if decision.outcome != DecisionOutcome.no_violation.value:
+            raise NotAppealable("a reporter can appeal only a no-violation decision", field="decision_id")
+    if ctx.now() > decision.appeal_deadline_at:
+        raise AppealWindowClosed(
+            f"the appeal window closed at {decision.appeal_deadline_at.isoformat()}", field="decision_id"
+        )
+    existing = ctx.session.scalar(
+        select(Appeal.id).where(Appeal.decision_id == decision.id, Appeal.appellant_id == appellant_id)
+    )
+    if existing is not None:
+        raise AppealExists("you already appealed this decision", field="decision_id")
+    appeal = Appeal(
+        id=ctx.ids.new("apl"), decision_id=decision.id, appellant_id=appellant_id, appellant_role=role.value,
+        statement=body.statement, filed_at=ctx.now(), status=AppealStatus.open.value,
+        policy_version=ctx.policy.full_version,
+    )
+    ctx.session.add(appeal)
+    ctx.session.flush()
+    ctx.record(EventKind.appeal_filed, "appeal", appeal.id,
+               {"decision_id": decision.id, "appellant_role": role.value})
+    return appeal_out(appeal)
+
+
+def list_appeals(ctx: Context, status: AppealStatus | None = AppealStatus.open, limit: int = 100
+                 ) -> list[AppealForModerator]:
+    require_role(ctx.actor, READERS, "reading appeals")
+    stmt = select(Appeal, Decision.moderator_id).join(Decision, Decision.id == Appeal.decision_id)
+    if status is not None:
+        stmt = stmt.where(Appeal.status == status.value)
+    stmt = stmt.order_by(Appeal.filed_at).limit(limit)
+    return [appeal_for_moderator(a, decided_by) for a, decided_by in ctx.session.execute(stmt)]
+
+
+def resolve_appeal(ctx: Context, appeal_id: str, body: ResolutionIn) -> AppealForModerator:
+    senior = require_role(ctx.actor, SENIORS, "resolving an appeal")
+    validation.text(ctx.policy, body.statement, "statement", required=True)
+    appeal = ctx.session.scalars(select(Appeal).where(Appeal.id == appeal_id).with_for_update()).first()
+    if appeal is None:
+        raise AppealNotFound("no such appeal", field="appeal_id")
+    if appeal.status != AppealStatus.open.value:
+        raise AppealAlreadyResolved(f"this appeal was already {appeal.status}", field="appeal_id")
+    decision = ctx.session.get(Decision, appeal.decision_id)
+    assert decision is not None
+    if decision.moderator_id == senior:
+        raise OwnDecision("an appeal must be resolved by someone other than the deciding moderator")
+    new_decision_id = None
+    if body.outcome == "overturned":
+        if appeal.appellant_role == AppellantRole.creator.value:
+            _no_new_action(body)
+            enforcement.reverse(ctx, decision, reason=f"appeal {appeal.id} overturned")
+            _flip_outcomes(ctx, decision, ReportOutcome.upheld, ReportOutcome.rejected, appeal.id)
+        else:
+            new_decision_id = _decide_anew(ctx, appeal, decision, body, senior)
+    else:
+        _no_new_action(body)
+    appeal.status = AppealStatus.overturned.value if body.outcome == "overturned" else AppealStatus.upheld.value
+    appeal.resolved_by = senior
+    appeal.resolved_at = ctx.now()
+    appeal.resolution_statement = body.statement
+    appeal.new_decision_id = new_decision_id
+    ctx.record(EventKind.appeal_resolved, "appeal", appeal.id,
+               {"decision_id": decision.id, "outcome": appeal.status, "new_decision_id": new_decision_id})
+    return appeal_for_moderator(appeal, decision.moderator_id)
+
+
+def _no_new_action(body: ResolutionIn) -> None:
+    for name in ("action", "rule", "duration_s"):
+        if getattr(body, name) is not None:
+            raise InvalidInput("only an overturned reporter appeal takes a new action", field=name)
+
+
+def _decide_anew(ctx: Context, appeal: Appeal, decision: Decision, body: ResolutionIn, senior: str) -> str:
+    """The reporter was right: the senior takes the decision that should have been taken."""
+    case = ctx.session.get(Case, decision.case_id)
+    subject = ctx.session.get(Subject, decision.subject_id)
+    assert case is not None and subject is not None
+    new_body = decisions.DecisionIn(outcome=DecisionOutcome.violation, action=body.action, rule=body.rule,
+                                    statement=body.statement, duration_s=body.duration_s)
+    decisions.validate_decision(ctx, new_body, subject)
+    new = decisions.record_decision(ctx, case, subject, new_body, decision_id=ctx.ids.new("dec"),
+                                    moderator=senior, from_appeal_id=appeal.id)
+    decisions.set_report_outcomes(ctx, case, new)
+    return new.id
+
+
+def _flip_outcomes(ctx: Context, decision: Decision, old: ReportOutcome, new: ReportOutcome, appeal_id: str) -> None:
+    states = ctx.session.scalars(
+        select(ReportState).where(ReportState.decision_id == decision.id, ReportState.outcome == old.value)
+    ).all()
+    for state in states:
+        state.outcome = new.value
+        state.updated_at = ctx.now()
+    ctx.record(EventKind.report_outcome_set, "decision", decision.id,
+               {"case_id": decision.case_id, new.value: [s.report_id for s in states], "appeal_id": appeal_id})
+
+
+def appeal_out(a: Appeal) -> AppealOut:
+    return AppealOut(id=a.id, decision_id=a.decision_id, appellant_role=AppellantRole(a.appellant_role),
+                     statement=a.statement, filed_at=a.filed_at, status=AppealStatus(a.status),
+                     resolved_at=a.resolved_at, resolution_statement=a.resolution_statement,
+                     new_decision_id=a.new_decision_id)
+
+
+def appeal_for_moderator(a: Appeal, decided_by: str) -> AppealForModerator:
+    return AppealForModerator(**appeal_out(a).model_dump(), appellant_id=a.appellant_id, decided_by=decided_by,
+                              resolved_by=a.resolved_by)

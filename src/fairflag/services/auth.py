@@ -1,0 +1,142 @@
+"""Credentials: platform service keys and console users.
+
+Service keys are 256-bit random secrets shown once; only their SHA-256 is stored (a slow hash adds
+nothing for a secret that cannot be guessed). Passwords are argon2 hashes. Login returns a bearer
+token, likewise stored as a SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from fairflag.domain.enums import Role
+from fairflag.domain.errors import Conflict, InvalidInput, Unauthenticated
+from fairflag.domain.events import EventKind
+from fairflag.services.context import Context
+from fairflag.services.permissions import ADMINS, require_role
+from fairflag.store.tables import ServiceKey, User, UserToken
+
+KEY_PREFIX = "ffk"
+TOKEN_TTL = timedelta(hours=12)
+_hasher = PasswordHasher()
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+
+
+class BadCredentials(Unauthenticated):
+    code = "bad_credentials"
+
+
+class CreatedKey(BaseModel):
+    id: str
+    name: str
+    token: str = Field(description="Shown once. Send it as `Authorization: Bearer <token>`.")
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str
+    role: Role
+    password: str = Field(min_length=12, max_length=1024)
+
+
+class UserOut(BaseModel):
+    id: str
+    username: str
+    role: Role
+    created_at: datetime
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class LoginOut(BaseModel):
+    token: str
+    expires_at: datetime
+    user: UserOut
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def create_service_key(ctx: Context, name: str) -> CreatedKey:
+    require_role(ctx.actor, ADMINS, "creating a service key")
+    if not name.strip() or len(name) > 200:
+        raise InvalidInput("a name of 1 to 200 characters is required", field="name")
+    key_id = ctx.ids.new("key")
+    secret = secrets.token_urlsafe(32)
+    ctx.session.add(ServiceKey(id=key_id, name=name, secret_hash=_sha256(secret), created_at=ctx.now()))
+    ctx.record(EventKind.service_key_created, "service_key", key_id, {"name": name})
+    return CreatedKey(id=key_id, name=name, token=f"{KEY_PREFIX}.{key_id}.{secret}")
+
+
+def authenticate_service_key(ctx: Context, token: str) -> ServiceKey:
+    parts = token.split(".")
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        raise BadCredentials("not a fairflag service key")
+    key = ctx.session.get(ServiceKey, parts[1])
+    if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, _sha256(parts[2])):
+        raise BadCredentials("unknown or revoked service key")
+    return key
+
+
+def create_user(ctx: Context, body: UserIn) -> UserOut:
+    require_role(ctx.actor, ADMINS, "creating a user")
+    if not _USERNAME.match(body.username):
+        raise InvalidInput("2-63 characters: lower-case letters, digits, '.', '_' or '-'", field="username")
+    if ctx.session.scalar(select(User.id).where(User.username == body.username)) is not None:
+        raise UsernameTaken(f"the username {body.username!r} is taken", field="username")
+    user = User(id=ctx.ids.new("usr"), username=body.username, role=body.role.value,
+                password_hash=_hasher.hash(body.password), created_at=ctx.now())
+    ctx.session.add(user)
+    ctx.session.flush()
+    ctx.record(EventKind.user_created, "user", user.id, {"username": user.username, "role": user.role})
+    return user_out(user)
+
+
+def login(ctx: Context, body: LoginIn) -> LoginOut:
+    user = ctx.session.scalar(select(User).where(User.username == body.username))
+    try:
+        if user is None or user.disabled_at is not None:
+            _hasher.verify(_DUMMY_HASH, body.password)  # same cost either way: no username probing
+            raise BadCredentials("wrong username or password")
+        _hasher.verify(user.password_hash, body.password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise BadCredentials("wrong username or password") from exc
+    token = secrets.token_urlsafe(32)
+    expires = ctx.now() + TOKEN_TTL
+    ctx.session.add(UserToken(token_hash=_sha256(token), user_id=user.id, created_at=ctx.now(), expires_at=expires))
+    return LoginOut(token=token, expires_at=expires, user=user_out(user))
+
+
+def authenticate_token(ctx: Context, token: str) -> User:
+    row = ctx.session.get(UserToken, _sha256(token))
+    if row is None or row.expires_at <= ctx.now():
+        raise BadCredentials("unknown or expired token; log in again")
+    user = ctx.session.get(User, row.user_id)
+    if user is None or user.disabled_at is not None:
+        raise BadCredentials("this user is disabled")
+    return user
+
+
+def user_out(u: User) -> UserOut:
+    return UserOut(id=u.id, username=u.username, role=Role(u.role), created_at=u.created_at)
+
+
+_DUMMY_HASH = _hasher.hash("fairflag-timing-equaliser")

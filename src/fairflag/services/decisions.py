@@ -1,0 +1,175 @@
+"""Deciding a case: no violation, or an action with the rule broken and a statement of reasons."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from fairflag.delivery import outbox
+from fairflag.domain import cases as case_rules
+from fairflag.domain.enums import ActionKind, DecisionOutcome, ReportOutcome
+from fairflag.domain.errors import InvalidInput
+from fairflag.domain.events import EventKind
+from fairflag.services import enforcement, validation
+from fairflag.services.context import Context
+from fairflag.services.permissions import MODERATORS, require_role
+from fairflag.store import cases as case_store
+from fairflag.store.tables import Case, Decision, EnforcementAction, Report, ReportState, Subject
+
+REPORTS_RESOLVED = "reports.resolved"
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: DecisionOutcome
+    action: ActionKind | None = Field(None, description="Required when outcome is violation.")
+    rule: str | None = Field(None, description="The reason code of the rule broken (violation only).")
+    statement: str = Field(description="Statement of reasons shown to the creator (DSA Art. 17).")
+    duration_s: int | None = Field(None, gt=0, description="For time-limited actions, e.g. suspend.")
+    report_outcomes: dict[str, Literal["upheld", "rejected"]] = Field(
+        default_factory=dict,
+        description="Per-report overrides; by default a violation upholds every report and no violation "
+        "rejects them.",
+    )
+
+
+class ActionOut(BaseModel):
+    id: str
+    kind: ActionKind
+    target_type: str
+    target_id: str
+    automatic: bool
+    via_strike_ladder: bool
+    status: str
+    starts_at: datetime
+    ends_at: datetime | None
+    ended_at: datetime | None
+
+
+class DecisionOut(BaseModel):
+    id: str
+    case_id: str
+    subject_id: str
+    outcome: DecisionOutcome
+    action: ActionKind | None
+    rule: str | None
+    statement: str
+    duration_s: int | None
+    decided_at: datetime
+    appeal_deadline_at: datetime
+    policy_version: str
+    actions: list[ActionOut]
+
+
+def validate_decision(ctx: Context, body: DecisionIn, subject: Subject) -> None:
+    policy = ctx.policy
+    validation.text(policy, body.statement, "statement", required=True)
+    if body.outcome is DecisionOutcome.violation:
+        if body.action is None:
+            raise InvalidInput("a violation needs an action", field="action")
+        if body.rule is None:
+            raise InvalidInput("a violation needs the rule broken", field="rule")
+        if body.rule not in policy.reasons:
+            raise InvalidInput(f"{body.rule!r} is not in the policy's reason taxonomy", field="rule")
+        spec = policy.actions[body.action.value]
+        if spec.surfaces and subject.surface not in spec.surfaces:
+            raise InvalidInput(f"{body.action.value} applies only to {', '.join(spec.surfaces)}", field="action")
+        if spec.requires_duration and body.duration_s is None:
+            raise InvalidInput(f"{body.action.value} needs duration_s", field="duration_s")
+        if spec.permanent and body.duration_s is not None:
+            raise InvalidInput(f"{body.action.value} is permanent and takes no duration", field="duration_s")
+        if spec.max_duration_s and body.duration_s and body.duration_s > spec.max_duration_s:
+            raise InvalidInput(f"at most {spec.max_duration_s} seconds", field="duration_s")
+    else:
+        for name in ("action", "rule", "duration_s"):
+            if getattr(body, name) is not None:
+                raise InvalidInput("only a violation takes this", field=name)
+
+
+def decide(ctx: Context, case_id: str, body: DecisionIn) -> DecisionOut:
+    moderator = require_role(ctx.actor, MODERATORS, "deciding a case")
+    case = case_store.lock(ctx.session, case_id)
+    subject = ctx.session.get(Subject, case.subject_id)
+    assert subject is not None
+    validate_decision(ctx, body, subject)
+    decision_id = ctx.ids.new("dec")
+    # The reducer checks the lease before anything is written.
+    case_store.transition(ctx.session, case, case_rules.CaseDecided(moderator, decision_id, ctx.now()))
+    decision = record_decision(ctx, case, subject, body, decision_id=decision_id, moderator=moderator)
+    set_report_outcomes(ctx, case, decision, body.report_outcomes)
+    return decision_out(ctx, decision)
+
+
+def record_decision(ctx: Context, case: Case, subject: Subject, body: DecisionIn, *, decision_id: str,
+                    moderator: str, from_appeal_id: str | None = None) -> Decision:
+    decision = Decision(
+        id=decision_id, case_id=case.id, subject_id=subject.id, owner_id=subject.owner_id,
+        moderator_id=moderator, outcome=body.outcome.value, action=body.action.value if body.action else None,
+        rule=body.rule, statement=body.statement, duration_s=body.duration_s, decided_at=ctx.now(),
+        appeal_deadline_at=ctx.now() + timedelta(days=ctx.policy.limits.appeal_window_days),
+        from_appeal_id=from_appeal_id, policy_version=ctx.policy.full_version,
+    )
+    ctx.session.add(decision)
+    ctx.session.flush()
+    ctx.record(EventKind.case_decided, "case", case.id,
+               {"decision_id": decision.id, "outcome": decision.outcome, "action": decision.action,
+                "rule": decision.rule, "duration_s": decision.duration_s, "from_appeal_id": from_appeal_id})
+    if body.outcome is DecisionOutcome.violation:
+        enforcement.enforce(ctx, decision)
+    return decision
+
+
+def set_report_outcomes(ctx: Context, case: Case, decision: Decision,
+                        overrides: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """Give every report in the case an outcome; withdrawn reports keep theirs."""
+    overrides = dict(overrides or {})
+    default = ReportOutcome.upheld if decision.outcome == DecisionOutcome.violation.value else ReportOutcome.rejected
+    rows = ctx.session.execute(
+        select(Report.id, Report.reporter_id, ReportState)
+        .join(ReportState, ReportState.report_id == Report.id)
+        .where(Report.case_id == case.id)
+    ).all()
+    known = {rid for rid, _, _ in rows}
+    for report_id in overrides:
+        if report_id not in known:
+            raise InvalidInput(f"report {report_id} is not in this case", field=f"report_outcomes.{report_id}")
+    changed: dict[str, list[str]] = {"upheld": [], "rejected": []}
+    resolved = []
+    for report_id, reporter_id, state in rows:
+        if state.withdrawn_at is not None:
+            continue
+        outcome = overrides.get(report_id, default.value)
+        state.outcome = outcome
+        state.decision_id = decision.id
+        state.updated_at = ctx.now()
+        changed[outcome].append(report_id)
+        resolved.append({"report_id": report_id, "reporter_id": reporter_id, "outcome": outcome})
+    ctx.record(EventKind.report_outcome_set, "decision", decision.id, {"case_id": case.id, **changed})
+    # The platform tells each reporter the outcome of their report.
+    outbox.enqueue(ctx, REPORTS_RESOLVED, {"decision_id": decision.id, "subject_id": case.subject_id,
+                                           "outcome": decision.outcome, "reports": resolved})
+    return changed
+
+
+def decision_out(ctx: Context, decision: Decision) -> DecisionOut:
+    actions = ctx.session.scalars(
+        select(EnforcementAction).where(EnforcementAction.decision_id == decision.id)
+        .order_by(EnforcementAction.starts_at, EnforcementAction.id)
+    ).all()
+    return DecisionOut(
+        id=decision.id, case_id=decision.case_id, subject_id=decision.subject_id,
+        outcome=DecisionOutcome(decision.outcome), action=ActionKind(decision.action) if decision.action else None,
+        rule=decision.rule, statement=decision.statement, duration_s=decision.duration_s,
+        decided_at=decision.decided_at, appeal_deadline_at=decision.appeal_deadline_at,
+        policy_version=decision.policy_version,
+        actions=[action_out(a) for a in actions],
+    )
+
+
+def action_out(a: EnforcementAction) -> ActionOut:
+    return ActionOut(id=a.id, kind=ActionKind(a.kind), target_type=a.target_type, target_id=a.target_id,
+                     automatic=a.automatic, via_strike_ladder=a.via_strike_ladder, status=a.status,
+                     starts_at=a.starts_at, ends_at=a.ends_at, ended_at=a.ended_at)

@@ -1,0 +1,143 @@
+"""The platform describes its accounts and subjects (and keeps their exposure signals current)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fairflag.domain.enums import Surface
+from fairflag.domain.errors import InvalidInput
+from fairflag.domain.events import EventKind
+from fairflag.services import validation
+from fairflag.services.context import Context
+from fairflag.store.tables import Account, Subject
+
+NonNegative = Annotated[int, Field(ge=0)]
+
+
+class AccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, description="The platform's id for the account.")
+    created_at: datetime | None = Field(None, description="When the account was created on the platform.")
+    verified: bool = False
+    trusted_flagger: bool = Field(False, description="Awarded trusted-flagger status (DSA Art. 22).")
+    followers: NonNegative = 0
+
+
+class SubjectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, description="The platform's id for the reportable thing.")
+    surface: Surface
+    owner_id: str | None = Field(None, description="The owning account; defaults to `id` for accounts.")
+    created_at: datetime | None = None
+    views: NonNegative = 0
+    is_live: bool = False
+    signals: dict[str, float] = Field(
+        default_factory=dict,
+        description="Engagement and spam signals from the platform (e.g. likes, shares, spam_score).",
+        max_length=50,
+    )
+
+
+class AccountOut(BaseModel):
+    id: str
+    created_at: datetime | None
+    verified: bool
+    trusted_flagger: bool
+    followers: int
+
+
+class SubjectOut(BaseModel):
+    id: str
+    surface: Surface
+    owner_id: str
+    created_at: datetime | None
+    views: int
+    is_live: bool
+    signals: dict[str, float]
+
+
+def ensure_account(ctx: Context, account_id: str, field: str) -> Account:
+    """The account, created with what little we know if the platform has not described it yet."""
+    validation.external_id(ctx.policy, account_id, field)
+    account = ctx.session.get(Account, account_id)
+    if account is None:
+        account = Account(
+            id=account_id, created_at=None, verified=False, trusted_flagger=False, followers=0,
+            first_seen_at=ctx.now(), updated_at=ctx.now(),
+        )
+        ctx.session.add(account)
+        ctx.session.flush()
+    return account
+
+
+def upsert_account(ctx: Context, body: AccountIn) -> AccountOut:
+    validation.external_id(ctx.policy, body.id, "id")
+    created = validation.past_time(ctx.policy, body.created_at, ctx.now(), "created_at")
+    account = ensure_account(ctx, body.id, "id")
+    values: dict[str, Any] = {
+        "created_at": created, "verified": body.verified, "trusted_flagger": body.trusted_flagger,
+        "followers": body.followers,
+    }
+    changed = _assign(account, values)
+    account.updated_at = ctx.now()
+    if changed:
+        ctx.record(EventKind.account_upserted, "account", account.id, _jsonable(changed))
+    return account_out(account)
+
+
+def upsert_subject(ctx: Context, body: SubjectIn) -> SubjectOut:
+    validation.external_id(ctx.policy, body.id, "id")
+    owner_id = body.owner_id or (body.id if body.surface is Surface.account else None)
+    if owner_id is None:
+        raise InvalidInput("required unless surface is account", field="owner_id")
+    if body.surface is Surface.account and owner_id != body.id:
+        raise InvalidInput("an account subject is owned by itself", field="owner_id")
+    created = validation.past_time(ctx.policy, body.created_at, ctx.now(), "created_at")
+    ensure_account(ctx, owner_id, "owner_id")
+    subject = ctx.session.get(Subject, body.id)
+    values: dict[str, Any] = {
+        "owner_id": owner_id, "created_at": created, "views": body.views, "is_live": body.is_live,
+        "signals": dict(body.signals),
+    }
+    if subject is None:
+        subject = Subject(id=body.id, surface=body.surface.value, first_seen_at=ctx.now(), updated_at=ctx.now(),
+                          **values)
+        ctx.session.add(subject)
+        changed = {"surface": body.surface.value, **values}
+    else:
+        if subject.surface != body.surface.value:
+            raise InvalidInput(f"a subject's surface cannot change (it is {subject.surface})", field="surface")
+        if subject.owner_id != owner_id:
+            raise InvalidInput("a subject's owner cannot change", field="owner_id")
+        changed = _assign(subject, values)
+        subject.updated_at = ctx.now()
+    ctx.session.flush()
+    if changed:
+        ctx.record(EventKind.subject_upserted, "subject", subject.id, _jsonable(changed))
+    return subject_out(subject)
+
+
+def account_out(a: Account) -> AccountOut:
+    return AccountOut(id=a.id, created_at=a.created_at, verified=a.verified, trusted_flagger=a.trusted_flagger,
+                      followers=a.followers)
+
+
+def subject_out(s: Subject) -> SubjectOut:
+    return SubjectOut(id=s.id, surface=Surface(s.surface), owner_id=s.owner_id, created_at=s.created_at,
+                      views=s.views, is_live=s.is_live, signals=s.signals or {})
+
+
+def _assign(row: Any, values: dict[str, Any]) -> dict[str, Any]:
+    changed = {}
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed[key] = value
+    return changed
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()}

@@ -1,0 +1,183 @@
+"""The review queue: listing open cases by priority, claiming and releasing them, and case detail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import or_, select
+
+from fairflag.domain import cases as case_rules
+from fairflag.domain.enums import CaseStatus, ReportOutcome, ReportSource, Surface
+from fairflag.domain.errors import Conflict
+from fairflag.domain.events import EventKind
+from fairflag.services.context import Context
+from fairflag.services.permissions import MODERATORS, READERS, require_role
+from fairflag.services.pseudonyms import pseudonym_for
+from fairflag.store import cases as case_store
+from fairflag.store.tables import Case, Event, Report, ReportState, Subject
+
+
+class QueueEmpty(Conflict):
+    code = "queue_empty"
+
+
+class CaseSummary(BaseModel):
+    id: str
+    subject_id: str
+    surface: Surface
+    status: CaseStatus
+    severity: str
+    priority: float
+    priority_components: dict[str, Any]
+    opened_at: datetime
+    deadline_at: datetime
+    overdue: bool
+    report_count: int
+    reporter_count: int
+    claimed_by: str | None
+    lease_expires_at: datetime | None
+    decision_id: str | None
+
+
+class ReportForModerator(BaseModel):
+    id: str
+    reporter: str  # a pseudonym: moderators see that reports share a reporter, not who it is
+    reason: str
+    text: str | None
+    evidence_urls: list[str]
+    source: ReportSource
+    source_detail: dict[str, Any]
+    reported_at: datetime
+    outcome: ReportOutcome
+    withdrawn_at: datetime | None
+
+
+class CaseHistoryEntry(BaseModel):
+    kind: str
+    at: datetime
+    actor: str
+    policy_version: str
+    data: dict[str, Any]
+
+
+class CaseDetail(CaseSummary):
+    subject: dict[str, Any]
+    reports: list[ReportForModerator]
+    history: list[CaseHistoryEntry]
+
+
+def summary(ctx: Context, case: Case, surface: str) -> CaseSummary:
+    state = case_store.to_state(case)
+    now = ctx.now()
+    holder = state.holder_at(now)
+    return CaseSummary(
+        id=case.id, subject_id=case.subject_id, surface=Surface(surface), status=CaseStatus(case.status),
+        severity=case.severity, priority=case.priority, priority_components=case.priority_components or {},
+        opened_at=case.opened_at, deadline_at=case.deadline_at,
+        overdue=case.status == CaseStatus.open.value and now > case.deadline_at,
+        report_count=case.report_count, reporter_count=case.reporter_count,
+        claimed_by=holder, lease_expires_at=case.lease_expires_at if holder else None,
+        decision_id=case.decision_id,
+    )
+
+
+def list_queue(ctx: Context, *, limit: int = 50, surface: Surface | None = None,
+               include_claimed: bool = True) -> list[CaseSummary]:
+    """Open cases, highest priority first, earliest deadline breaking ties."""
+    require_role(ctx.actor, READERS, "reading the queue")
+    stmt = (
+        select(Case, Subject.surface)
+        .join(Subject, Subject.id == Case.subject_id)
+        .where(Case.status == CaseStatus.open.value)
+        .order_by(Case.priority.desc(), Case.deadline_at, Case.opened_at)
+        .limit(limit)
+    )
+    if surface is not None:
+        stmt = stmt.where(Subject.surface == surface.value)
+    if not include_claimed:
+        stmt = stmt.where(or_(Case.claimed_by.is_(None), Case.lease_expires_at <= ctx.now()))
+    return [summary(ctx, case, surf) for case, surf in ctx.session.execute(stmt)]
+
+
+def get_case(ctx: Context, case_id: str) -> CaseDetail:
+    require_role(ctx.actor, READERS, "reading a case")
+    case = ctx.session.get(Case, case_id)
+    if case is None:
+        raise case_store.CaseNotFound(f"no case {case_id}", field="case_id")
+    subject = ctx.session.get(Subject, case.subject_id)
+    assert subject is not None
+    rows = ctx.session.execute(
+        select(Report, ReportState).join(ReportState, ReportState.report_id == Report.id)
+        .where(Report.case_id == case.id).order_by(Report.reported_at)
+    ).all()
+    reports = [
+        ReportForModerator(
+            id=r.id, reporter=pseudonym_for(ctx, r.reporter_id), reason=r.reason, text=r.text,
+            evidence_urls=r.evidence_urls or [], source=ReportSource(r.source), source_detail=r.source_detail or {},
+            reported_at=r.reported_at, outcome=ReportOutcome(st.outcome), withdrawn_at=st.withdrawn_at,
+        )
+        for r, st in rows
+    ]
+    events = ctx.session.scalars(
+        select(Event).where(Event.entity_type == "case", Event.entity_id == case.id).order_by(Event.seq)
+    )
+    history = [
+        CaseHistoryEntry(kind=e.kind, at=e.occurred_at, actor=f"{e.actor_type}:{e.actor_id or ''}",
+                         policy_version=e.policy_version, data=e.data or {})
+        for e in events
+    ]
+    base = summary(ctx, case, subject.surface)
+    return CaseDetail(
+        **base.model_dump(),
+        subject={"id": subject.id, "surface": subject.surface, "owner_id": subject.owner_id,
+                 "views": subject.views, "is_live": subject.is_live, "signals": subject.signals or {},
+                 "created_at": subject.created_at},
+        reports=reports, history=history,
+    )
+
+
+def claim(ctx: Context, case_id: str) -> CaseSummary:
+    """Take a lease on the case; nobody else can claim it until the lease lapses."""
+    moderator = require_role(ctx.actor, MODERATORS, "claiming a case")
+    case = case_store.lock(ctx.session, case_id)
+    lease_s = ctx.policy.limits.claim_lease_s
+    case_store.transition(ctx.session, case, case_rules.CaseClaimed(moderator, ctx.now(), lease_s))
+    ctx.record(EventKind.case_claimed, "case", case.id,
+               {"lease_expires_at": case.lease_expires_at.isoformat() if case.lease_expires_at else None})
+    return summary(ctx, case, _surface(ctx, case))
+
+
+def claim_next(ctx: Context, surface: Surface | None = None) -> CaseSummary:
+    """Claim the highest-priority case nobody holds (``SKIP LOCKED`` on PostgreSQL)."""
+    require_role(ctx.actor, MODERATORS, "claiming a case")
+    stmt = (
+        select(Case.id)
+        .join(Subject, Subject.id == Case.subject_id)
+        .where(Case.status == CaseStatus.open.value,
+               or_(Case.claimed_by.is_(None), Case.lease_expires_at <= ctx.now()))
+        .order_by(Case.priority.desc(), Case.deadline_at, Case.opened_at)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=Case)
+    )
+    if surface is not None:
+        stmt = stmt.where(Subject.surface == surface.value)
+    case_id = ctx.session.scalars(stmt).first()
+    if case_id is None:
+        raise QueueEmpty("no unclaimed open case")
+    return claim(ctx, case_id)
+
+
+def release(ctx: Context, case_id: str) -> CaseSummary:
+    moderator = require_role(ctx.actor, MODERATORS, "releasing a case")
+    case = case_store.lock(ctx.session, case_id)
+    case_store.transition(ctx.session, case, case_rules.CaseReleased(moderator, ctx.now()))
+    ctx.record(EventKind.case_released, "case", case.id, {})
+    return summary(ctx, case, _surface(ctx, case))
+
+
+def _surface(ctx: Context, case: Case) -> str:
+    subject = ctx.session.get(Subject, case.subject_id)
+    assert subject is not None
+    return subject.surface

@@ -1,0 +1,220 @@
+"""Filing and withdrawing reports. A report, once acknowledged, is never changed or deleted."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from fairflag.domain import cases as case_rules
+from fairflag.domain.enums import ReportOutcome, ReportSource
+from fairflag.domain.errors import Conflict, InvalidInput, NotFound
+from fairflag.domain.events import EventKind
+from fairflag.engine import triage
+from fairflag.services import validation
+from fairflag.services.context import Context
+from fairflag.services.platform import ensure_account
+from fairflag.services.priority import reprioritise
+from fairflag.store import cases as case_store
+from fairflag.store.tables import Account, Case, Report, ReportState, Subject
+
+Fingerprint = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class UnknownSubject(InvalidInput):
+    code = "unknown_subject"
+
+
+class UnknownReason(InvalidInput):
+    code = "unknown_reason"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+
+
+class ReportNotFound(NotFound):
+    code = "report_not_found"
+
+
+class AlreadyWithdrawn(Conflict):
+    code = "already_withdrawn"
+
+
+class ClassifierIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    version: str = Field(min_length=1, max_length=50)
+    score: float = Field(ge=0.0, le=1.0, description="The classifier's confidence that the subject violates.")
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reporter_id: str = Field(min_length=1, description="The platform's id of the reporting account.")
+    subject_id: str = Field(min_length=1, description="The reported subject (upserted beforehand).")
+    reason: str = Field(min_length=1, description="A reason code from the policy's taxonomy.")
+    text: str | None = Field(None, description="The reporter's own words.")
+    evidence_urls: list[str] = Field(default_factory=list)
+    source: ReportSource = ReportSource.user
+    classifier: ClassifierIn | None = Field(None, description="Required when source is automated.")
+    remote_instance: str | None = Field(None, max_length=253, description="Required when source is remote.")
+    fp_net: Fingerprint | None = Field(None, description="Opaque hash of the reporter's network.")
+    fp_dev: Fingerprint | None = Field(None, description="Opaque hash of the reporter's device.")
+    reported_at: datetime | None = Field(None, description="When the user reported; defaults to now.")
+    idempotency_key: str | None = Field(None, min_length=1, max_length=200)
+
+
+class ReportReceipt(BaseModel):
+    id: str
+    case_id: str
+    subject_id: str
+    reporter_id: str
+    reason: str
+    source: ReportSource
+    outcome: ReportOutcome
+    withdrawn_at: datetime | None
+    reported_at: datetime
+    received_at: datetime
+    replayed: bool = Field(False, description="True when this answers a retry with the same idempotency key.")
+
+
+class WithdrawalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reporter_id: str = Field(min_length=1)
+    note: str | None = None
+
+
+def request_hash(body: ReportIn) -> str:
+    payload = body.model_dump(mode="json", exclude={"idempotency_key"})
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def file_report(ctx: Context, body: ReportIn, *, service_key_id: str | None = None) -> ReportReceipt:
+    """Store the report, attach it to the subject's open case (opening one if needed) and reprioritise."""
+    digest = request_hash(body)
+    if body.idempotency_key is not None:
+        existing = ctx.session.scalars(
+            select(Report).where(Report.service_key_id == service_key_id,
+                                 Report.idempotency_key == body.idempotency_key)
+        ).first()
+        if existing is not None:
+            if existing.request_hash != digest:
+                raise IdempotencyKeyReused(
+                    "this idempotency key was used for a different report", field="idempotency_key"
+                )
+            return receipt(ctx, existing, replayed=True)
+
+    policy = ctx.policy
+    validation.external_id(policy, body.reporter_id, "reporter_id")
+    validation.external_id(policy, body.subject_id, "subject_id")
+    if body.reason not in policy.reasons:
+        raise UnknownReason(f"{body.reason!r} is not in the policy's reason taxonomy", field="reason")
+    validation.text(policy, body.text, "text")
+    validation.urls(policy, body.evidence_urls, "evidence_urls")
+    reported_at = validation.event_time(policy, body.reported_at, ctx.now(), "reported_at")
+    subject = ctx.session.get(Subject, body.subject_id)
+    if subject is None:
+        raise UnknownSubject("no such subject; upsert it first (PUT /v1/subjects/{id})", field="subject_id")
+    reporter = ensure_account(ctx, body.reporter_id, "reporter_id")
+    source_detail = _source_detail(body, reporter)
+
+    case = case_store.open_case_for_subject(ctx.session, subject.id)
+    if case is None:
+        case = _open_case(ctx, subject, reported_at)
+
+    report = Report(
+        id=ctx.ids.new("rep"), reporter_id=reporter.id, subject_id=subject.id, case_id=case.id,
+        reason=body.reason, text=body.text, evidence_urls=list(body.evidence_urls), source=body.source.value,
+        source_detail=source_detail, fp_net=body.fp_net, fp_dev=body.fp_dev, reported_at=reported_at,
+        received_at=ctx.now(), service_key_id=service_key_id, idempotency_key=body.idempotency_key,
+        request_hash=digest, policy_version=policy.full_version,
+    )
+    ctx.session.add(report)
+    ctx.session.add(ReportState(report_id=report.id, outcome=ReportOutcome.pending.value, updated_at=ctx.now()))
+    ctx.session.flush()
+    ctx.record(
+        EventKind.report_filed, "report", report.id,
+        {"case_id": case.id, "subject_id": subject.id, "reporter_id": reporter.id, "reason": body.reason,
+         "source": body.source.value, **({"source_detail": source_detail} if source_detail else {})},
+        occurred_at=reported_at,
+    )
+    case_store.transition(ctx.session, case, case_rules.ReportAttached(report.id, ctx.now()))
+    reprioritise(ctx, case, subject)
+    return receipt(ctx, report, replayed=False)
+
+
+def _source_detail(body: ReportIn, reporter: Account) -> dict[str, object]:
+    if body.source is ReportSource.automated:
+        if body.classifier is None:
+            raise InvalidInput("an automated report needs its classifier (name, version, score)",
+                               field="classifier")
+        return body.classifier.model_dump()
+    if body.classifier is not None:
+        raise InvalidInput("only automated reports carry a classifier", field="classifier")
+    if body.source is ReportSource.remote:
+        if not body.remote_instance:
+            raise InvalidInput("a remote report needs the instance it came from", field="remote_instance")
+        return {"instance": body.remote_instance}
+    if body.remote_instance is not None:
+        raise InvalidInput("only remote reports name an instance", field="remote_instance")
+    if body.source is ReportSource.trusted_flagger and not reporter.trusted_flagger:
+        raise InvalidInput("the reporter is not a trusted flagger", field="source")
+    return {}
+
+
+def _open_case(ctx: Context, subject: Subject, at: datetime) -> Case:
+    severity = "low"
+    case = Case(
+        id=ctx.ids.new("case"), subject_id=subject.id, status="open", opened_at=ctx.now(), updated_at=ctx.now(),
+        severity=severity, priority=0.0, priority_components={},
+        deadline_at=triage.deadline(ctx.policy, subject.surface, severity, ctx.now()),
+        policy_version=ctx.policy.full_version, version=0,
+    )
+    # The reducer is the one place that says what a new case looks like; the row mirrors it.
+    state = case_rules.apply(None, case_rules.CaseOpened(case.id, subject.id, ctx.now()))
+    case.status = state.status.value
+    ctx.session.add(case)
+    ctx.session.flush()
+    ctx.record(EventKind.case_opened, "case", case.id, {"subject_id": subject.id, "first_report_at": at.isoformat()})
+    return case
+
+
+def withdraw_report(ctx: Context, report_id: str, body: WithdrawalIn) -> ReportReceipt:
+    """A withdrawal is a new event; the report itself stays, and stops counting toward priority."""
+    validation.text(ctx.policy, body.note, "note")
+    report = ctx.session.get(Report, report_id)
+    # Someone else's report looks exactly like a missing one: ids must not be probeable.
+    if report is None or report.reporter_id != body.reporter_id:
+        raise ReportNotFound("no such report for this reporter", field="report_id")
+    state = ctx.session.get(ReportState, report.id, with_for_update=True)
+    assert state is not None
+    if state.withdrawn_at is not None:
+        raise AlreadyWithdrawn("this report was already withdrawn", field="report_id")
+    state.withdrawn_at = ctx.now()
+    if state.outcome == ReportOutcome.pending.value:
+        state.outcome = ReportOutcome.withdrawn.value
+    state.updated_at = ctx.now()
+    ctx.record(EventKind.report_withdrawn, "report", report.id,
+               {"case_id": report.case_id, "note": body.note} if body.note else {"case_id": report.case_id})
+    case = case_store.lock(ctx.session, report.case_id)
+    case_store.transition(ctx.session, case, case_rules.ReportWithdrawn(report.id, ctx.now()))
+    if case.status == "open":
+        subject = ctx.session.get(Subject, report.subject_id)
+        assert subject is not None
+        reprioritise(ctx, case, subject)
+    return receipt(ctx, report, replayed=False)
+
+
+def receipt(ctx: Context, report: Report, *, replayed: bool) -> ReportReceipt:
+    state = ctx.session.get(ReportState, report.id)
+    assert state is not None
+    return ReportReceipt(
+        id=report.id, case_id=report.case_id, subject_id=report.subject_id, reporter_id=report.reporter_id,
+        reason=report.reason, source=ReportSource(report.source), outcome=ReportOutcome(state.outcome),
+        withdrawn_at=state.withdrawn_at, reported_at=report.reported_at, received_at=report.received_at,
+        replayed=replayed,
+    )

@@ -1,0 +1,164 @@
+"""What creators and reporters see, through the platform.
+
+The creator view is built only from decisions, actions, strikes and appeals: it never reads a report,
+so nothing in it can reveal who reported or anything derived from it (not even how many).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from fairflag.domain.enums import ActionKind, AppellantRole, DecisionOutcome, ReportOutcome, ReportSource
+from fairflag.services import validation
+from fairflag.services.appeals import AppealOut, appeal_out
+from fairflag.services.context import Context
+from fairflag.services.decisions import ActionOut, action_out
+from fairflag.store.tables import Appeal, Decision, EnforcementAction, Report, ReportState, Strike, Subject
+
+
+class StatementOfReasons(BaseModel):
+    """DSA Art. 17: what was restricted, on what ground, on what facts, and how to seek redress."""
+
+    decision_id: str
+    subject_id: str
+    surface: str
+    restriction: ActionKind
+    duration_s: int | None
+    ground: str = Field(description="The rule of the community guidelines that was broken.")
+    ground_description: str
+    facts_and_circumstances: str = Field(description="The moderator's statement of reasons.")
+    basis: str = Field(description="'notice': the decision followed reports from users or other sources.")
+    automated_detection: bool = Field(description="Whether automated means detected the content.")
+    automated_decision: bool = Field(description="Whether the decision itself was taken by automated means.")
+    decided_at: datetime
+    policy_version: str
+    redress: str
+    appeal_deadline_at: datetime
+    appealable_now: bool
+
+
+class StrikeOut(BaseModel):
+    id: str
+    decision_id: str
+    issued_at: datetime
+    expires_at: datetime
+    removed_at: datetime | None
+    active: bool
+
+
+class CreatorNotices(BaseModel):
+    account_id: str
+    active_strikes: int
+    statements: list[StatementOfReasons]
+    actions: list[ActionOut]
+    strikes: list[StrikeOut]
+    appeals: list[AppealOut]
+
+
+class DecisionSummary(BaseModel):
+    id: str
+    outcome: DecisionOutcome
+    action: ActionKind | None
+    rule: str | None
+    decided_at: datetime
+    appeal_deadline_at: datetime
+    appealable_now: bool
+
+
+class ReporterReport(BaseModel):
+    id: str
+    subject_id: str
+    reason: str
+    source: ReportSource
+    reported_at: datetime
+    outcome: ReportOutcome
+    withdrawn_at: datetime | None
+    decisions: list[DecisionSummary]
+
+
+class ReporterView(BaseModel):
+    account_id: str
+    reports: list[ReporterReport]
+    appeals: list[AppealOut]
+
+
+REDRESS = (
+    "You can appeal this decision until {deadline} through the platform; a different, senior moderator will "
+    "review it. You may also use a certified out-of-court dispute settlement body or seek judicial redress."
+)
+
+
+def creator_notices(ctx: Context, account_id: str) -> CreatorNotices:
+    validation.external_id(ctx.policy, account_id, "account_id")
+    now = ctx.now()
+    rows = ctx.session.execute(
+        select(Decision, Subject.surface).join(Subject, Subject.id == Decision.subject_id)
+        .where(Decision.owner_id == account_id, Decision.outcome == DecisionOutcome.violation.value)
+        .order_by(Decision.decided_at, Decision.id)
+    ).all()
+    statements = []
+    for d, surface in rows:
+        assert d.action is not None and d.rule is not None
+        statements.append(StatementOfReasons(
+            decision_id=d.id, subject_id=d.subject_id, surface=surface, restriction=ActionKind(d.action),
+            duration_s=d.duration_s, ground=d.rule, ground_description=ctx.policy.reasons[d.rule].description
+            if d.rule in ctx.policy.reasons else d.rule,
+            facts_and_circumstances=d.statement, basis="notice", automated_detection=False,
+            automated_decision=False, decided_at=d.decided_at, policy_version=d.policy_version,
+            redress=REDRESS.format(deadline=d.appeal_deadline_at.date().isoformat()),
+            appeal_deadline_at=d.appeal_deadline_at, appealable_now=now <= d.appeal_deadline_at,
+        ))
+    actions = ctx.session.scalars(
+        select(EnforcementAction).where(EnforcementAction.owner_id == account_id)
+        .order_by(EnforcementAction.starts_at, EnforcementAction.id)
+    ).all()
+    strikes = ctx.session.scalars(
+        select(Strike).where(Strike.account_id == account_id).order_by(Strike.issued_at, Strike.id)
+    ).all()
+    strike_out = [
+        StrikeOut(id=s.id, decision_id=s.decision_id, issued_at=s.issued_at, expires_at=s.expires_at,
+                  removed_at=s.removed_at, active=s.removed_at is None and s.expires_at > now)
+        for s in strikes
+    ]
+    appeals = ctx.session.scalars(
+        select(Appeal).where(Appeal.appellant_id == account_id,
+                             Appeal.appellant_role == AppellantRole.creator.value).order_by(Appeal.filed_at)
+    ).all()
+    return CreatorNotices(
+        account_id=account_id, active_strikes=sum(1 for s in strike_out if s.active), statements=statements,
+        actions=[action_out(a) for a in actions], strikes=strike_out, appeals=[appeal_out(a) for a in appeals],
+    )
+
+
+def reporter_view(ctx: Context, account_id: str, limit: int = 200) -> ReporterView:
+    validation.external_id(ctx.policy, account_id, "account_id")
+    now = ctx.now()
+    rows = ctx.session.execute(
+        select(Report, ReportState).join(ReportState, ReportState.report_id == Report.id)
+        .where(Report.reporter_id == account_id).order_by(Report.reported_at.desc(), Report.id).limit(limit)
+    ).all()
+    case_ids = {r.case_id for r, _ in rows}
+    by_case: dict[str, list[DecisionSummary]] = {}
+    if case_ids:
+        for d in ctx.session.scalars(
+            select(Decision).where(Decision.case_id.in_(case_ids)).order_by(Decision.decided_at, Decision.id)
+        ):
+            by_case.setdefault(d.case_id, []).append(DecisionSummary(
+                id=d.id, outcome=DecisionOutcome(d.outcome), action=ActionKind(d.action) if d.action else None,
+                rule=d.rule, decided_at=d.decided_at, appeal_deadline_at=d.appeal_deadline_at,
+                appealable_now=d.outcome == DecisionOutcome.no_violation.value and now <= d.appeal_deadline_at,
+            ))
+    reports = [
+        ReporterReport(id=r.id, subject_id=r.subject_id, reason=r.reason, source=ReportSource(r.source),
+                       reported_at=r.reported_at, outcome=ReportOutcome(st.outcome), withdrawn_at=st.withdrawn_at,
+                       decisions=by_case.get(r.case_id, []))
+        for r, st in rows
+    ]
+    appeals = ctx.session.scalars(
+        select(Appeal).where(Appeal.appellant_id == account_id,
+                             Appeal.appellant_role == AppellantRole.reporter.value).order_by(Appeal.filed_at)
+    ).all()
+    return ReporterView(account_id=account_id, reports=reports, appeals=[appeal_out(a) for a in appeals])

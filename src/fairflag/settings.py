@@ -1,0 +1,20 @@
+"""Deployment settings from the environment (``FAIRFLAG_*``). Moderation rules live in the policy file."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FAIRFLAG_", extra="ignore")
+
+    database_url: str = Field("sqlite:///fairflag.db", description="SQLAlchemy URL; PostgreSQL in production.")
+    policy_file: str | None = Field(None, description="Path to a policy TOML file; the packaged default if unset.")
+    host: str = Field("127.0.0.1", description="Address `fairflag serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535)
+    background_interval_s: float = Field(
+        2.0, gt=0, description="How often the server's worker delivers webhooks and ends expired actions."
+    )
+    run_background: bool = Field(True, description="Run the delivery/expiry worker inside the server.")
+    auto_migrate: bool = Field(True, description="Apply pending migrations when the server starts.")

@@ -1,0 +1,61 @@
+"""Loading and saving the case projection around the pure reducer."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from fairflag.domain.cases import CaseEvent, CaseState, apply
+from fairflag.domain.enums import CaseStatus
+from fairflag.domain.errors import Conflict, NotFound
+from fairflag.store.tables import Case
+
+
+class CaseNotFound(NotFound):
+    code = "case_not_found"
+
+
+class ConcurrentUpdate(Conflict):
+    code = "concurrent_update"
+
+
+def to_state(row: Case) -> CaseState:
+    return CaseState(
+        id=row.id, subject_id=row.subject_id, status=CaseStatus(row.status), opened_at=row.opened_at,
+        updated_at=row.updated_at, report_count=row.report_count, withdrawn_count=row.withdrawn_count,
+        claimed_by=row.claimed_by, lease_expires_at=row.lease_expires_at, decided_at=row.decided_at,
+        decision_id=row.decision_id,
+    )
+
+
+def lock(session: Session, case_id: str) -> Case:
+    """The case row, locked for this transaction on PostgreSQL (SQLite's writer lock covers it)."""
+    row = session.scalars(select(Case).where(Case.id == case_id).with_for_update()).first()
+    if row is None:
+        raise CaseNotFound(f"no case {case_id}", field="case_id")
+    return row
+
+
+def open_case_for_subject(session: Session, subject_id: str) -> Case | None:
+    stmt = select(Case).where(Case.subject_id == subject_id, Case.status == CaseStatus.open.value)
+    return session.scalars(stmt.with_for_update()).first()
+
+
+def transition(session: Session, row: Case, event: CaseEvent) -> CaseState:
+    """Apply one event through the reducer and write the result, refusing a lost update."""
+    new = apply(to_state(row), event)
+    result = session.execute(
+        update(Case)
+        .where(Case.id == row.id, Case.version == row.version)
+        .values(
+            status=new.status.value, updated_at=new.updated_at, report_count=new.report_count,
+            withdrawn_count=new.withdrawn_count, claimed_by=new.claimed_by,
+            lease_expires_at=new.lease_expires_at, decided_at=new.decided_at, decision_id=new.decision_id,
+            version=row.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConcurrentUpdate("the case changed while you acted; reload and try again", field="case_id")
+    session.refresh(row)
+    return new
