@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 14:46:05.067946
 
 Why: the first schema. Each index's query is named beside it in fairflag/store/tables.py.
