@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     app.state.worker = worker
     errors.install(app)
     for module in (platform, moderation, admin, feed):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=errors.ERROR_RESPONSES)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the policy in force")
     def health() -> Health:

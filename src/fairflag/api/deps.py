@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from fairflag.core import Fairflag
@@ -44,3 +44,7 @@ def user_actor(core: CoreDep, creds: Credentials) -> Actor:
 
 PlatformActor = Annotated[Actor, Depends(platform_actor)]
 UserActor = Annotated[Actor, Depends(user_actor)]
+
+
+# Ids in paths: bounded, and free of control characters (PostgreSQL cannot even compare a NUL).
+PathId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fairflag.domain.errors import DomainError, ErrorCategory
@@ -22,6 +23,32 @@ STATUS = {
     ErrorCategory.conflict: 409,
     ErrorCategory.forbidden: 403,
     ErrorCategory.unauthenticated: 401,
+}
+
+
+class ErrorDetail(BaseModel):
+    field: str | None
+    reason: str
+
+
+class ErrorInfo(BaseModel):
+    type: str = Field(description="A stable machine-readable code, e.g. unknown_reason, lease_expired.")
+    message: str
+    field: str | None = Field(description="The offending field, dotted for nested ones; null if none.")
+    details: list[ErrorDetail]
+
+
+class ErrorBody(BaseModel):
+    error: ErrorInfo
+
+
+# Documented on every route, so the OpenAPI spec says what a failure looks like.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing, unknown or expired credentials."},
+    403: {"model": ErrorBody, "description": "The caller's role may not do this."},
+    404: {"model": ErrorBody, "description": "No such thing (or not yours to see)."},
+    409: {"model": ErrorBody, "description": "The current state forbids it (held case, duplicate appeal...)."},
+    422: {"model": ErrorBody, "description": "Invalid input: `field` names it, `message` says why."},
 }
 
 

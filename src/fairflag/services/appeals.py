@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from fairflag.domain.enums import ActionKind, AppealStatus, AppellantRole, DecisionOutcome, ReportOutcome
@@ -23,6 +23,7 @@ from fairflag.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fairflag.domain.events import EventKind
 from fairflag.services import decisions, enforcement, validation
 from fairflag.services.context import Context
+from fairflag.services.inputs import Input
 from fairflag.services.permissions import READERS, SENIORS, require_role
 from fairflag.store.tables import Appeal, Case, Decision, Report, ReportState, Subject
 
@@ -55,14 +56,12 @@ class OwnDecision(Forbidden):
     code = "own_decision"
 
 
-class AppealIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AppealIn(Input):
     decision_id: str = Field(min_length=1)
     statement: str = Field(description="Why the appellant thinks the decision is wrong.")
 
 
-class ResolutionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ResolutionIn(Input):
     outcome: Literal["upheld", "overturned"] = Field(description="upheld: the decision stands.")
     statement: str = Field(description="The reasons for the resolution, shown to the appellant.")
     action: ActionKind | None = Field(None, description="For an overturned reporter appeal: the action now taken.")

@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from fairflag.domain.enums import Role
 from fairflag.domain.errors import Conflict, InvalidInput, Unauthenticated
 from fairflag.domain.events import EventKind
 from fairflag.services.context import Context
+from fairflag.services.inputs import Input
 from fairflag.services.permissions import ADMINS, require_role
 from fairflag.store.tables import ServiceKey, User, UserToken
 
@@ -45,8 +46,7 @@ class CreatedKey(BaseModel):
     token: str = Field(description="Shown once. Send it as `Authorization: Bearer <token>`.")
 
 
-class UserIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UserIn(Input):
     username: str
     role: Role
     password: str = Field(min_length=12, max_length=1024)
@@ -59,8 +59,7 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
-class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LoginIn(Input):
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=1024)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from fairflag.delivery import outbox
@@ -15,6 +15,7 @@ from fairflag.domain.errors import InvalidInput
 from fairflag.domain.events import EventKind
 from fairflag.services import enforcement, validation
 from fairflag.services.context import Context
+from fairflag.services.inputs import Input
 from fairflag.services.permissions import MODERATORS, require_role
 from fairflag.store import cases as case_store
 from fairflag.store.tables import Case, Decision, EnforcementAction, Report, ReportState, Subject
@@ -22,8 +23,7 @@ from fairflag.store.tables import Case, Decision, EnforcementAction, Report, Rep
 REPORTS_RESOLVED = "reports.resolved"
 
 
-class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DecisionIn(Input):
     outcome: DecisionOutcome
     action: ActionKind | None = Field(None, description="Required when outcome is violation.")
     rule: str | None = Field(None, description="The reason code of the rule broken (violation only).")

@@ -5,20 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from fairflag.domain.enums import Surface
 from fairflag.domain.errors import InvalidInput
 from fairflag.domain.events import EventKind
 from fairflag.services import validation
 from fairflag.services.context import Context
+from fairflag.services.inputs import Input
 from fairflag.store.tables import Account, Subject
 
 NonNegative = Annotated[int, Field(ge=0)]
 
 
-class AccountIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AccountIn(Input):
     id: str = Field(min_length=1, description="The platform's id for the account.")
     created_at: datetime | None = Field(None, description="When the account was created on the platform.")
     verified: bool = False
@@ -26,8 +26,7 @@ class AccountIn(BaseModel):
     followers: NonNegative = 0
 
 
-class SubjectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SubjectIn(Input):
     id: str = Field(min_length=1, description="The platform's id for the reportable thing.")
     surface: Surface
     owner_id: str | None = Field(None, description="The owning account; defaults to `id` for accounts.")

@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from fairflag.domain import cases as case_rules
@@ -17,6 +17,7 @@ from fairflag.domain.events import EventKind
 from fairflag.engine import triage
 from fairflag.services import validation
 from fairflag.services.context import Context
+from fairflag.services.inputs import Input
 from fairflag.services.platform import ensure_account
 from fairflag.services.priority import reprioritise
 from fairflag.store import cases as case_store
@@ -45,15 +46,13 @@ class AlreadyWithdrawn(Conflict):
     code = "already_withdrawn"
 
 
-class ClassifierIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ClassifierIn(Input):
     name: str = Field(min_length=1, max_length=100)
     version: str = Field(min_length=1, max_length=50)
     score: float = Field(ge=0.0, le=1.0, description="The classifier's confidence that the subject violates.")
 
 
-class ReportIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ReportIn(Input):
     reporter_id: str = Field(min_length=1, description="The platform's id of the reporting account.")
     subject_id: str = Field(min_length=1, description="The reported subject (upserted beforehand).")
     reason: str = Field(min_length=1, description="A reason code from the policy's taxonomy.")
@@ -82,8 +81,7 @@ class ReportReceipt(BaseModel):
     replayed: bool = Field(False, description="True when this answers a retry with the same idempotency key.")
 
 
-class WithdrawalIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class WithdrawalIn(Input):
     reporter_id: str = Field(min_length=1)
     note: str | None = None
 

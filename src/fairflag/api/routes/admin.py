@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from fairflag.api.deps import CoreDep, UserActor
 from fairflag.services import auth
+from fairflag.services.inputs import Input
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 
-class ServiceKeyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ServiceKeyIn(Input):
     name: str = Field(min_length=1, max_length=200)
 
 

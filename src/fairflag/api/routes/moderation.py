@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
-from fairflag.api.deps import CoreDep, UserActor
+from fairflag.api.deps import CoreDep, PathId, UserActor
 from fairflag.domain.enums import ActorType, AppealStatus, Surface
 from fairflag.services import appeals, audit, auth, decisions, queue
 from fairflag.services.context import Actor
 
 router = APIRouter(prefix="/v1", tags=["moderation"])
-CaseId = Annotated[str, Path(max_length=64)]
+CaseId = PathId
 
 
 @router.post("/auth/login", summary="Log in; returns a bearer token")
@@ -58,7 +58,7 @@ def list_appeals(core: CoreDep, actor: UserActor, status: AppealStatus | None = 
 
 
 @router.post("/appeals/{appeal_id}/resolution", summary="Resolve an appeal (not your own decision)")
-def resolve_appeal(appeal_id: Annotated[str, Path(max_length=64)], body: appeals.ResolutionIn, core: CoreDep,
+def resolve_appeal(appeal_id: PathId, body: appeals.ResolutionIn, core: CoreDep,
                    actor: UserActor) -> appeals.AppealForModerator:
     return core.run(actor, appeals.resolve_appeal, appeal_id, body)
 

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
-from fairflag.api.deps import CoreDep, PlatformActor
+from fairflag.api.deps import CoreDep, PathId, PlatformActor
 from fairflag.domain.enums import AppellantRole
 from fairflag.services import appeals, platform, reports, views
 
 router = APIRouter(prefix="/v1", tags=["platform"])
-AccountId = Annotated[str, Path(min_length=1, max_length=200)]
+AccountId = PathId
 
 
 class Reason(BaseModel):
@@ -49,7 +48,7 @@ def file_report(body: reports.ReportIn, core: CoreDep, actor: PlatformActor,
 
 
 @router.post("/reports/{report_id}/withdrawals", summary="Withdraw a report (kept, stops counting)")
-def withdraw_report(report_id: Annotated[str, Path(max_length=64)], body: reports.WithdrawalIn, core: CoreDep,
+def withdraw_report(report_id: PathId, body: reports.WithdrawalIn, core: CoreDep,
                     actor: PlatformActor) -> reports.ReportReceipt:
     return core.run(replace(actor, on_behalf_of=body.reporter_id), reports.withdraw_report, report_id, body)
 
