@@ -14,6 +14,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from fairflag.engine.credibility import CredibilityPolicy
+from fairflag.engine.misuse import MisusePolicy
+
+# The engine's own policy dataclasses are the single definition of their knobs; refuse unknown keys.
+for _section in (CredibilityPolicy, MisusePolicy):
+    _section.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+
 SURFACES = ("account", "video", "comment", "livestream")
 REQUIRED_REASONS = (
     "spam", "fake_engagement", "harmful_content", "copyright", "harassment", "impersonation",
@@ -64,6 +71,8 @@ class Surface(_Strict):
 class Reason(_Strict):
     description: Annotated[str, Field(min_length=1)]
     severity: Severity
+    family: Annotated[str, Field(min_length=1)] = "other"
+    reports_per_view: Annotated[float, Field(gt=0, lt=1)] | None = None
 
 
 class Action(_Strict):
@@ -101,9 +110,26 @@ class Strikes(_Strict):
         return reached[-1] if reached else None
 
 
-class Priority(_Strict):
+class Triage(_Strict):
+    group_cap: PositiveFloat = 1.0
+    group_cap_members: PositiveFloat = 1.5
+    severity_evidence_full: PositiveFloat = 1.0
+    credible_reporter: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    base_reports_per_view: Annotated[float, Field(gt=0, lt=1)] = 0.0002
+    exposure_floor: Annotated[float, Field(ge=0, le=1)] = 0.1
+    plausible_report_rate: Annotated[float, Field(gt=0, le=1)] = 0.05
+    owner_strike_factor: Annotated[float, Field(ge=0)] = 0.2
+    owner_strike_cap: Annotated[int, Field(ge=0)] = 5
+    spam_signal_weight: Annotated[float, Field(ge=0)] = 0.5
     trusted_flagger_bonus: Annotated[float, Field(ge=0)] = 2.0
-    automated_score_weight: Annotated[float, Field(ge=0)] = 1.0
+
+
+class AutoRestriction(_Strict):
+    enabled: bool = True
+    min_severity: Severity = "high"
+    min_independent: PositiveInt = 3
+    min_evidence: PositiveFloat = 1.8
+    classifier_min: Annotated[float, Field(gt=0, le=1)] = 0.7
 
 
 class Delivery(_Strict):
@@ -121,7 +147,10 @@ class Policy(_Strict):
     reasons: dict[str, Reason]
     actions: dict[str, Action]
     strikes: Strikes
-    priority: Priority = Priority()
+    triage: Triage = Triage()
+    auto_restriction: AutoRestriction = AutoRestriction()
+    credibility: CredibilityPolicy = CredibilityPolicy()
+    misuse: MisusePolicy = MisusePolicy()
     delivery: Delivery = Delivery()
     content_hash: str = ""
 
@@ -148,6 +177,13 @@ class Policy(_Strict):
     def full_version(self) -> str:
         """What decisions record: the declared version and the content hash."""
         return f"{self.version}+{self.content_hash}" if self.content_hash else self.version
+
+    def family_of(self, reason: str) -> str:
+        return self.reasons[reason].family if reason in self.reasons else "other"
+
+    def reports_per_view(self, reason: str) -> float:
+        r = self.reasons.get(reason)
+        return r.reports_per_view if r and r.reports_per_view else self.triage.base_reports_per_view
 
     def severity_of(self, reason: str) -> str:
         return self.reasons[reason].severity

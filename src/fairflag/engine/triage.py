@@ -52,8 +52,8 @@ def score(policy: Policy, evidence: CaseEvidence) -> Priority:
     severity_weight = policy.severities[severity]  # type: ignore[index]
     urgency = policy.surfaces[evidence.surface].urgency
     volume = 1.0 + math.log1p(evidence.distinct_reporters)
-    trusted = policy.priority.trusted_flagger_bonus if evidence.trusted_flagger_reports else 0.0
-    automated = policy.priority.automated_score_weight * evidence.max_automated_score
+    trusted = policy.triage.trusted_flagger_bonus if evidence.trusted_flagger_reports else 0.0
+    automated = evidence.max_automated_score
     value = severity_weight * urgency * volume + trusted + automated
     return Priority(
         value=round(value, 6),

@@ -167,6 +167,12 @@ class ReportState(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     decision_id: Mapped[str | None] = mapped_column(String(ID), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # False when the reporter's report processing was suspended (DSA Art. 23): stored, not counted.
+    processed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # What triage counted for this report: the reporter's credibility then, and its coordination group.
+    weight: Mapped[float] = mapped_column(Float, default=0.0, server_default=text("0"))
+    group_key: Mapped[str | None] = mapped_column(String(EXT), nullable=True)
+    suspicion: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default=text("'{}'"))
 
 
 class Case(Base):
@@ -188,6 +194,8 @@ class Case(Base):
     severity: Mapped[str] = mapped_column(String(20))
     priority: Mapped[float] = mapped_column(Float, default=0.0)
     priority_components: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Running sums of the case's evidence (engine.triage.CaseEvidence), updated in O(1) per report.
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default=text("'{}'"))
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
     policy_version: Mapped[str] = mapped_column(String(120))
     version: Mapped[int] = mapped_column(Integer, default=0)  # optimistic check on every write
@@ -201,6 +209,76 @@ class Case(Base):
         # a subject's case history
         Index("ix_cases_subject", "subject_id", "opened_at"),
     )
+
+
+class CaseReporter(Base):
+    """One row per distinct reporter of a case: what triage counted for them (duplicates count once)."""
+
+    __tablename__ = "case_reporters"
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    reporter_id: Mapped[str] = mapped_column(String(EXT), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(EXT))
+    weight: Mapped[float] = mapped_column(Float)
+    credible: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(50))
+    first_report_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReporterStats(Base):
+    """Projection: a reporter's (or classifier's, id ``classifier:name@version``) decided outcomes, decayed,
+    and their misuse state. Updated when cases are decided and when appeals flip outcomes."""
+
+    __tablename__ = "reporter_stats"
+    reporter_id: Mapped[str] = mapped_column(String(EXT), primary_key=True)
+    history: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    abusive_times: Mapped[list[str]] = mapped_column(JSONType, default=list)  # ISO times within the window
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    warning_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    suspension_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    suspensions: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Campaign(Base):
+    """A detected coordinated-reporting campaign, for a senior moderator to confirm or dismiss."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    detector_key: Mapped[str] = mapped_column(String(EXT), unique=True)  # the detector's stable cluster key
+    status: Mapped[str] = mapped_column(String(20))  # detected | confirmed | dismissed
+    confidence: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reporter_count: Mapped[int] = mapped_column(Integer, default=0)
+    target_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(ID), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    # the campaigns list by status and recency
+    __table_args__ = (Index("ix_campaigns_status", "status", "last_at"),)
+
+
+class CampaignMember(Base):
+    __tablename__ = "campaign_members"
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    reporter_id: Mapped[str] = mapped_column(String(EXT), primary_key=True)
+
+    # is this reporter in a campaign (triage grouping, misuse, reporter view)
+    __table_args__ = (Index("ix_campaign_members_reporter", "reporter_id"),)
+
+
+class CampaignTarget(Base):
+    __tablename__ = "campaign_targets"
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(EXT), primary_key=True)
+
+    # is this subject protected by a detected campaign (auto-restriction, lifting)
+    __table_args__ = (Index("ix_campaign_targets_subject", "subject_id"),)
 
 
 # --- decisions, enforcement, appeals -----------------------------------------------------------
