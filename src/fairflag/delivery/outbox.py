@@ -22,6 +22,7 @@ OUTBOX_LOCK_KEY = 0x66_61_69_72  # "fair"
 ACTION_APPLIED = "action.applied"
 ACTION_REVERSED = "action.reversed"
 ACTION_EXPIRED = "action.expired"
+ACTION_LIFTED = "action.lifted"  # an automatic restriction ended (review decided, or a campaign was detected)
 
 
 def enqueue(ctx: Context, kind: str, payload: dict[str, Any], *, occurred_at: datetime | None = None) -> OutboxEvent:

@@ -30,6 +30,7 @@ class ReportOutcome(StrEnum):
     pending = "pending"
     upheld = "upheld"
     rejected = "rejected"
+    abusive = "abusive"  # manifestly unfounded: marked by a moderator, or in a confirmed campaign
     withdrawn = "withdrawn"  # withdrawn before the case was decided
 
 
@@ -52,7 +53,8 @@ class ActionKind(StrEnum):
 class ActionStatus(StrEnum):
     active = "active"
     expired = "expired"  # a time-limited action that ended by itself
-    reversed = "reversed"  # undone by an appeal (or, later, a lifted automatic restriction)
+    reversed = "reversed"  # undone by an appeal
+    lifted = "lifted"  # an automatic restriction ended: review decided, or a campaign was detected behind it
 
 
 class AppealStatus(StrEnum):
@@ -82,3 +84,9 @@ class ActorType(StrEnum):
 
 # What each role may do. Seniors can do what moderators can; admins manage, auditors only read.
 ROLE_RANK = {Role.moderator: 1, Role.senior: 2, Role.admin: 3}
+
+
+class CampaignStatus(StrEnum):
+    detected = "detected"
+    confirmed = "confirmed"
+    dismissed = "dismissed"

@@ -117,7 +117,8 @@ class Credibility:
     components: dict[str, float | str]
 
 
-def prior(policy: CredibilityPolicy, *, trusted_flagger: bool, account_age_days: float | None) -> tuple[float, float, str]:
+def prior(policy: CredibilityPolicy, *, trusted_flagger: bool,
+          account_age_days: float | None) -> tuple[float, float, str]:
     if trusted_flagger:
         mean, strength, kind = policy.trusted_prior_mean, policy.trusted_prior_strength, "trusted_flagger"
     elif account_age_days is not None and account_age_days < policy.young_account_days:

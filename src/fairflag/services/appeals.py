@@ -21,7 +21,7 @@ from sqlalchemy import select
 from fairflag.domain.enums import ActionKind, AppealStatus, AppellantRole, DecisionOutcome, ReportOutcome
 from fairflag.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fairflag.domain.events import EventKind
-from fairflag.services import decisions, enforcement, validation
+from fairflag.services import decisions, enforcement, reputation, validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import Input
 from fairflag.services.permissions import READERS, SENIORS, require_role
@@ -191,14 +191,20 @@ def _decide_anew(ctx: Context, appeal: Appeal, decision: Decision, body: Resolut
 
 
 def _flip_outcomes(ctx: Context, decision: Decision, old: ReportOutcome, new: ReportOutcome, appeal_id: str) -> None:
-    states = ctx.session.scalars(
-        select(ReportState).where(ReportState.decision_id == decision.id, ReportState.outcome == old.value)
+    """After an overturn the reports' outcomes change, and so does their reporters' record."""
+    rows = ctx.session.execute(
+        select(Report, ReportState).join(ReportState, ReportState.report_id == Report.id)
+        .where(ReportState.decision_id == decision.id, ReportState.outcome == old.value)
+        .order_by(Report.reported_at, Report.id)
     ).all()
-    for state in states:
+    for report, state in rows:
         state.outcome = new.value
         state.updated_at = ctx.now()
+        key = reputation.reputation_key(report)
+        reputation.record_outcome(ctx, key, report.reason, old.value, weight=-1.0)  # type: ignore[arg-type]
+        reputation.record_outcome(ctx, key, report.reason, new.value)  # type: ignore[arg-type]
     ctx.record(EventKind.report_outcome_set, "decision", decision.id,
-               {"case_id": decision.case_id, new.value: [s.report_id for s in states], "appeal_id": appeal_id})
+               {"case_id": decision.case_id, new.value: [r.id for r, _ in rows], "appeal_id": appeal_id})
 
 
 def appeal_out(a: Appeal) -> AppealOut:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,9 @@ from fairflag.domain.events import EventKind
 from fairflag.ids import IdFactory
 from fairflag.policy import Policy
 from fairflag.store.tables import Event
+
+if TYPE_CHECKING:
+    from fairflag.engine.campaigns import CampaignDetector
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,7 @@ class Context:
     ids: IdFactory
     actor: Actor
     provenance: str = "api"
+    campaigns: CampaignDetector | None = None  # the incremental detector shared by the process
     _now: datetime | None = field(default=None, repr=False)
 
     def now(self) -> datetime:

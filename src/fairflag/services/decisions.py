@@ -13,7 +13,7 @@ from fairflag.domain import cases as case_rules
 from fairflag.domain.enums import ActionKind, DecisionOutcome, ReportOutcome
 from fairflag.domain.errors import InvalidInput
 from fairflag.domain.events import EventKind
-from fairflag.services import enforcement, validation
+from fairflag.services import enforcement, reputation, validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import Input
 from fairflag.services.permissions import MODERATORS, require_role
@@ -29,10 +29,11 @@ class DecisionIn(Input):
     rule: str | None = Field(None, description="The reason code of the rule broken (violation only).")
     statement: str = Field(description="Statement of reasons shown to the creator (DSA Art. 17).")
     duration_s: int | None = Field(None, gt=0, description="For time-limited actions, e.g. suspend.")
-    report_outcomes: dict[str, Literal["upheld", "rejected"]] = Field(
+    report_outcomes: dict[str, Literal["upheld", "rejected", "abusive"]] = Field(
         default_factory=dict,
         description="Per-report overrides; by default a violation upholds every report and no violation "
-        "rejects them.",
+        "rejects them. `abusive` marks a report manifestly unfounded (bad faith), which counts toward misuse "
+        "handling (DSA Art. 23); a merely mistaken report is `rejected`.",
     )
 
 
@@ -100,6 +101,10 @@ def decide(ctx: Context, case_id: str, body: DecisionIn) -> DecisionOut:
     case_store.transition(ctx.session, case, case_rules.CaseDecided(moderator, decision_id, ctx.now()))
     decision = record_decision(ctx, case, subject, body, decision_id=decision_id, moderator=moderator)
     set_report_outcomes(ctx, case, decision, body.report_outcomes)
+    automatic = enforcement.active_auto_restriction(ctx, subject.id)
+    if automatic is not None:
+        # The review replaces the restriction that was pending it (a violation brings its own actions).
+        enforcement.lift(ctx, automatic, f"reviewed: {decision.outcome}")
     return decision_out(ctx, decision)
 
 
@@ -124,29 +129,33 @@ def record_decision(ctx: Context, case: Case, subject: Subject, body: DecisionIn
 
 def set_report_outcomes(ctx: Context, case: Case, decision: Decision,
                         overrides: dict[str, str] | None = None) -> dict[str, list[str]]:
-    """Give every report in the case an outcome; withdrawn reports keep theirs."""
+    """Give every report in the case an outcome and fold it into its reporter's credibility.
+
+    Withdrawn reports keep their outcome, and so do reports already marked abusive (a confirmed campaign).
+    """
     overrides = dict(overrides or {})
     default = ReportOutcome.upheld if decision.outcome == DecisionOutcome.violation.value else ReportOutcome.rejected
     rows = ctx.session.execute(
-        select(Report.id, Report.reporter_id, ReportState)
-        .join(ReportState, ReportState.report_id == Report.id)
-        .where(Report.case_id == case.id)
+        select(Report, ReportState).join(ReportState, ReportState.report_id == Report.id)
+        .where(Report.case_id == case.id).order_by(Report.reported_at, Report.id)
     ).all()
-    known = {rid for rid, _, _ in rows}
+    known = {r.id for r, _ in rows}
     for report_id in overrides:
         if report_id not in known:
             raise InvalidInput(f"report {report_id} is not in this case", field=f"report_outcomes.{report_id}")
-    changed: dict[str, list[str]] = {"upheld": [], "rejected": []}
+    changed: dict[str, list[str]] = {"upheld": [], "rejected": [], "abusive": []}
     resolved = []
-    for report_id, reporter_id, state in rows:
-        if state.withdrawn_at is not None:
+    for report, state in rows:
+        if state.withdrawn_at is not None or (state.outcome == ReportOutcome.abusive.value
+                                              and report.id not in overrides):
             continue
-        outcome = overrides.get(report_id, default.value)
+        outcome = overrides.get(report.id, default.value)
         state.outcome = outcome
         state.decision_id = decision.id
         state.updated_at = ctx.now()
-        changed[outcome].append(report_id)
-        resolved.append({"report_id": report_id, "reporter_id": reporter_id, "outcome": outcome})
+        changed[outcome].append(report.id)
+        resolved.append({"report_id": report.id, "reporter_id": report.reporter_id, "outcome": outcome})
+        reputation.record_outcome(ctx, reputation.reputation_key(report), report.reason, outcome)  # type: ignore[arg-type]
     ctx.record(EventKind.report_outcome_set, "decision", decision.id, {"case_id": case.id, **changed})
     # The platform tells each reporter the outcome of their report.
     outbox.enqueue(ctx, REPORTS_RESOLVED, {"decision_id": decision.id, "subject_id": case.subject_id,

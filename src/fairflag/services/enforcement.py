@@ -15,7 +15,9 @@ from fairflag.domain.enums import ActionStatus
 from fairflag.domain.events import EventKind
 from fairflag.engine import enforcement
 from fairflag.services.context import SYSTEM, Context
-from fairflag.store.tables import Decision, EnforcementAction, Strike
+from fairflag.store.tables import Decision, EnforcementAction, Strike, Subject
+
+AUTO_RESTRICTION = "restrict_visibility"
 
 
 def active_strikes(ctx: Context, account_id: str) -> int:
@@ -123,3 +125,37 @@ def expire_due(ctx: Context, *, limit: int = 500) -> int:
                    actor=SYSTEM)
         outbox.enqueue(ctx, outbox.ACTION_EXPIRED, payload, occurred_at=action.ends_at)
     return len(due)
+
+
+def active_auto_restriction(ctx: Context, subject_id: str) -> EnforcementAction | None:
+    return ctx.session.scalars(
+        select(EnforcementAction).where(
+            EnforcementAction.target_type == "subject", EnforcementAction.target_id == subject_id,
+            EnforcementAction.automatic.is_(True), EnforcementAction.status == ActionStatus.active.value,
+        )
+    ).first()
+
+
+def restrict_automatically(ctx: Context, case_id: str, subject: Subject, reason: str) -> EnforcementAction:
+    """A reversible visibility restriction pending review; triage decides when (never a permanent action)."""
+    action = EnforcementAction(
+        id=ctx.ids.new("act"), decision_id=None, kind=AUTO_RESTRICTION, target_type="subject",
+        target_id=subject.id, owner_id=subject.owner_id, automatic=True, via_strike_ladder=False,
+        status=ActionStatus.active.value, starts_at=ctx.now(), ends_at=None, policy_version=ctx.policy.full_version,
+    )
+    ctx.session.add(action)
+    ctx.session.flush()
+    payload = {**action_payload(action, None), "case_id": case_id, "pending_review": True, "reason": reason}
+    ctx.record(EventKind.action_applied, "action", action.id, payload, actor=SYSTEM)
+    outbox.enqueue(ctx, outbox.ACTION_APPLIED, payload)
+    return action
+
+
+def lift(ctx: Context, action: EnforcementAction, reason: str) -> None:
+    """End an automatic restriction and tell the platform."""
+    action.status = ActionStatus.lifted.value
+    action.ended_at = ctx.now()
+    action.end_reason = reason
+    payload = {**action_payload(action, None), "reason": reason}
+    ctx.record(EventKind.action_lifted, "action", action.id, payload, actor=SYSTEM)
+    outbox.enqueue(ctx, outbox.ACTION_LIFTED, payload)

@@ -138,6 +138,12 @@ def get_case(ctx: Context, case_id: str) -> CaseDetail:
     )
 
 
+def summary_holder(ctx: Context, case_id: str) -> str | None:
+    """Who holds a live lease on the case now, if anyone."""
+    case = ctx.session.get(Case, case_id)
+    return case_store.to_state(case).holder_at(ctx.now()) if case else None
+
+
 def claim(ctx: Context, case_id: str) -> CaseSummary:
     """Take a lease on the case; nobody else can claim it until the lease lapses."""
     moderator = require_role(ctx.actor, MODERATORS, "claiming a case")

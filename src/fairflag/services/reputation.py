@@ -1,0 +1,108 @@
+"""Reporter reputation: credibility from decided outcomes, and misuse handling (DSA Art. 23).
+
+``reporter_stats`` is a projection of outcome events: every change goes through :func:`record_outcome`,
+called in the same transaction as the decision, appeal resolution or campaign confirmation that caused it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fairflag.domain.enums import ReportSource
+from fairflag.domain.events import EventKind
+from fairflag.engine import credibility as cred
+from fairflag.engine import misuse
+from fairflag.services.context import SYSTEM, Context
+from fairflag.store.tables import Account, Report, ReporterStats
+
+
+def classifier_key(name: str, version: str) -> str:
+    return f"classifier:{name}@{version}"
+
+
+def reputation_key(report: Report) -> str:
+    """Whose record a report's outcome goes to: the reporter's, or the classifier version's."""
+    if report.source == ReportSource.automated.value:
+        detail = report.source_detail or {}
+        return classifier_key(str(detail.get("name")), str(detail.get("version")))
+    return report.reporter_id
+
+
+def stats(ctx: Context, reporter_id: str, *, lock: bool = False) -> ReporterStats | None:
+    return ctx.session.get(ReporterStats, reporter_id, with_for_update=lock or None)
+
+
+def _ensure(ctx: Context, reporter_id: str) -> ReporterStats:
+    row = stats(ctx, reporter_id, lock=True)
+    if row is None:
+        row = ReporterStats(reporter_id=reporter_id, history={}, abusive_times=[], suspensions=0,
+                            updated_at=ctx.now())
+        ctx.session.add(row)
+        ctx.session.flush()
+    return row
+
+
+def account_age_days(account: Account | None, at: datetime) -> float | None:
+    if account is None or account.created_at is None:
+        return None
+    return max(0.0, (at - account.created_at).total_seconds() / 86400.0)
+
+
+def credibility_of(ctx: Context, reporter_id: str, *, family: str | None, account: Account | None,
+                   at: datetime) -> cred.Credibility:
+    row = stats(ctx, reporter_id)
+    history = cred.History.from_json(row.history if row else None)
+    return cred.credibility(
+        history, family=family, trusted_flagger=bool(account and account.trusted_flagger),
+        account_age_days=account_age_days(account, at), at=at, policy=ctx.policy.credibility,
+    )
+
+
+def record_outcome(ctx: Context, reporter_id: str, reason: str, outcome: cred.Outcome, *,
+                   weight: float = 1.0) -> None:
+    """Fold one decided report into the reporter's history (``weight=-1`` takes one back)."""
+    row = _ensure(ctx, reporter_id)
+    history = cred.History.from_json(row.history)
+    history = cred.record(history, ctx.policy.family_of(reason), outcome, ctx.now(), ctx.policy.credibility, weight)
+    row.history = history.to_json()
+    if outcome == "abusive" and weight > 0 and not reporter_id.startswith("classifier:"):
+        row.abusive_times = [*_recent(row.abusive_times, ctx), ctx.now().isoformat()]
+        _evaluate_misuse(ctx, row)
+    row.updated_at = ctx.now()
+
+
+def _recent(times: list[str], ctx: Context) -> list[str]:
+    since = ctx.now() - timedelta(days=ctx.policy.misuse.window_days)
+    return [t for t in times if datetime.fromisoformat(t) >= since]
+
+
+def misuse_state(row: ReporterStats | None) -> misuse.MisuseState:
+    if row is None:
+        return misuse.MisuseState()
+    return misuse.MisuseState(warned_at=row.warned_at, suspended_until=row.suspended_until,
+                              suspensions=row.suspensions)
+
+
+def processing_suspended(ctx: Context, reporter_id: str, at: datetime) -> bool:
+    return misuse_state(stats(ctx, reporter_id)).suspended_at(at)
+
+
+def _evaluate_misuse(ctx: Context, row: ReporterStats) -> None:
+    recent = [datetime.fromisoformat(t) for t in _recent(row.abusive_times, ctx)]
+    since_warning = [t for t in recent if row.warned_at is not None and t >= row.warned_at]
+    verdict = misuse.evaluate(misuse_state(row), abusive_in_window=len(recent),
+                              abusive_since_warning=len(since_warning), at=ctx.now(), policy=ctx.policy.misuse)
+    if verdict.action == "warn":
+        row.warned_at = ctx.now()
+        row.warning_reason = verdict.reason
+        ctx.record(EventKind.reporter_warned, "reporter", row.reporter_id, {"reason": verdict.reason}, actor=SYSTEM)
+    elif verdict.action == "suspend":
+        row.suspended_until = verdict.until
+        row.suspension_reason = verdict.reason
+        row.suspensions += 1
+        # A new warning cycle starts after a suspension.
+        row.warned_at = ctx.now()
+        row.abusive_times = []
+        ctx.record(EventKind.reporter_suspended, "reporter", row.reporter_id,
+                   {"reason": verdict.reason, "until": verdict.until.isoformat() if verdict.until else None,
+                    "suspension": row.suspensions}, actor=SYSTEM)
