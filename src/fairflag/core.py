@@ -14,6 +14,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from fairflag.clock import Clock, SystemClock
+from fairflag.engine.campaigns import CampaignDetector
 from fairflag.ids import IdFactory, RandomIds
 from fairflag.policy import Policy, load_policy
 from fairflag.services import pseudonyms
@@ -35,6 +36,9 @@ class Fairflag:
         self.clock = clock or SystemClock()
         self.ids = ids or RandomIds()
         self.provenance = provenance
+        # In-memory sliding-window state shared by every request of this process (see engine.campaigns);
+        # rebuilt from the stored reports of the window at start-up (warm_campaign_detector).
+        self.detector = CampaignDetector(policy.campaigns)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Fairflag:
@@ -44,15 +48,22 @@ class Fairflag:
         migrate.upgrade(self.db)
         self.run(SYSTEM, lambda ctx: pseudonyms.pseudonym_for(ctx, "bootstrap"))
 
+    def warm_campaign_detector(self) -> int:
+        """Feed the detector the stored reports of its window, so a restart does not forget a campaign."""
+        from fairflag.services.triage import warm_detector
+
+        return self.query(SYSTEM, warm_detector, self.detector)
+
     @contextmanager
     def unit_of_work(self, actor: Actor, provenance: str | None = None) -> Iterator[Context]:
         with self.db.unit_of_work() as session:
-            yield Context(session, self.clock, self.policy, self.ids, actor, provenance or self.provenance)
+            yield Context(session, self.clock, self.policy, self.ids, actor, provenance or self.provenance,
+                          campaigns=self.detector)
 
     @contextmanager
     def reading(self, actor: Actor) -> Iterator[Context]:
         with self.db.reader() as session:
-            yield Context(session, self.clock, self.policy, self.ids, actor, self.provenance)
+            yield Context(session, self.clock, self.policy, self.ids, actor, self.provenance, campaigns=self.detector)
 
     def run(self, actor: Actor, fn: Callable[Concatenate[Context, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a use case in its own transaction. A lost race on a unique index (two requests opening

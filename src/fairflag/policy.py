@@ -14,11 +14,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from fairflag.engine.campaigns import CampaignPolicy
 from fairflag.engine.credibility import CredibilityPolicy
 from fairflag.engine.misuse import MisusePolicy
 
 # The engine's own policy dataclasses are the single definition of their knobs; refuse unknown keys.
-for _section in (CredibilityPolicy, MisusePolicy):
+for _section in (CredibilityPolicy, MisusePolicy, CampaignPolicy):
     _section.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
 
 SURFACES = ("account", "video", "comment", "livestream")
@@ -151,6 +152,7 @@ class Policy(_Strict):
     auto_restriction: AutoRestriction = AutoRestriction()
     credibility: CredibilityPolicy = CredibilityPolicy()
     misuse: MisusePolicy = MisusePolicy()
+    campaigns: CampaignPolicy = CampaignPolicy()
     delivery: Delivery = Delivery()
     content_hash: str = ""
 

@@ -12,17 +12,17 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from fairflag.domain.enums import ActionKind, AppellantRole, DecisionOutcome, ReportOutcome, ReportSource
-from fairflag.services import validation
+from fairflag.services import reputation, validation
 from fairflag.services.appeals import AppealOut, appeal_out
 from fairflag.services.context import Context
 from fairflag.services.decisions import ActionOut, action_out
-from fairflag.store.tables import Appeal, Decision, EnforcementAction, Report, ReportState, Strike, Subject
+from fairflag.store.tables import Appeal, Case, Decision, EnforcementAction, Report, ReportState, Strike, Subject
 
 
 class StatementOfReasons(BaseModel):
     """DSA Art. 17: what was restricted, on what ground, on what facts, and how to seek redress."""
 
-    decision_id: str
+    decision_id: str | None = Field(description="Null for an automatic restriction pending review.")
     subject_id: str
     surface: str
     restriction: ActionKind
@@ -36,7 +36,7 @@ class StatementOfReasons(BaseModel):
     decided_at: datetime
     policy_version: str
     redress: str
-    appeal_deadline_at: datetime
+    appeal_deadline_at: datetime | None
     appealable_now: bool
 
 
@@ -76,11 +76,23 @@ class ReporterReport(BaseModel):
     reported_at: datetime
     outcome: ReportOutcome
     withdrawn_at: datetime | None
+    processed: bool = Field(description="False when filed while the reporter's processing was suspended.")
     decisions: list[DecisionSummary]
+
+
+class MisuseStatus(BaseModel):
+    """DSA Art. 23: a warning, or a time-limited suspension of processing, with the reasons."""
+
+    warned_at: datetime | None
+    warning_reason: str | None
+    suspended_until: datetime | None
+    suspension_reason: str | None
+    processing_suspended: bool
 
 
 class ReporterView(BaseModel):
     account_id: str
+    misuse: MisuseStatus
     reports: list[ReporterReport]
     appeals: list[AppealOut]
 
@@ -115,6 +127,7 @@ def creator_notices(ctx: Context, account_id: str) -> CreatorNotices:
         select(EnforcementAction).where(EnforcementAction.owner_id == account_id)
         .order_by(EnforcementAction.starts_at, EnforcementAction.id)
     ).all()
+    statements.extend(_automatic_statement(ctx, a) for a in actions if a.automatic)
     strikes = ctx.session.scalars(
         select(Strike).where(Strike.account_id == account_id).order_by(Strike.issued_at, Strike.id)
     ).all()
@@ -130,6 +143,33 @@ def creator_notices(ctx: Context, account_id: str) -> CreatorNotices:
     return CreatorNotices(
         account_id=account_id, active_strikes=sum(1 for s in strike_out if s.active), statements=statements,
         actions=[action_out(a) for a in actions], strikes=strike_out, appeals=[appeal_out(a) for a in appeals],
+    )
+
+
+AUTOMATIC_FACTS = (
+    "Visibility was restricted automatically, pending review by a moderator, because several independent "
+    "sources with a good record of accurate reports described a likely violation of this rule."
+)
+
+
+def _automatic_statement(ctx: Context, action: EnforcementAction) -> StatementOfReasons:
+    """Art. 17 also covers automatic restrictions. The ground is the reason category most backed by credible
+    evidence, which says nothing about who reported."""
+    subject = ctx.session.get(Subject, action.target_id)
+    case = ctx.session.scalars(select(Case).where(Case.subject_id == action.target_id)
+                               .order_by(Case.opened_at.desc()).limit(1)).first()
+    by_reason = (case.priority_components or {}).get("evidence_by_reason", {}) if case else {}
+    ground = max(by_reason, key=by_reason.get) if by_reason else "other"
+    ended = action.status != "active"
+    return StatementOfReasons(
+        decision_id=None, subject_id=action.target_id, surface=subject.surface if subject else "unknown",
+        restriction=ActionKind(action.kind), duration_s=None, ground=ground,
+        ground_description=ctx.policy.reasons[ground].description if ground in ctx.policy.reasons else ground,
+        facts_and_circumstances=AUTOMATIC_FACTS + (f" It ended: {action.end_reason}." if ended else ""),
+        basis="notice", automated_detection=True, automated_decision=True, decided_at=action.starts_at,
+        policy_version=action.policy_version,
+        redress="A moderator reviews this restriction; you will receive the decision, which you can appeal.",
+        appeal_deadline_at=None, appealable_now=False,
     )
 
 
@@ -154,11 +194,19 @@ def reporter_view(ctx: Context, account_id: str, limit: int = 200) -> ReporterVi
     reports = [
         ReporterReport(id=r.id, subject_id=r.subject_id, reason=r.reason, source=ReportSource(r.source),
                        reported_at=r.reported_at, outcome=ReportOutcome(st.outcome), withdrawn_at=st.withdrawn_at,
-                       decisions=by_case.get(r.case_id, []))
+                       processed=st.processed, decisions=by_case.get(r.case_id, []))
         for r, st in rows
     ]
     appeals = ctx.session.scalars(
         select(Appeal).where(Appeal.appellant_id == account_id,
                              Appeal.appellant_role == AppellantRole.reporter.value).order_by(Appeal.filed_at)
     ).all()
-    return ReporterView(account_id=account_id, reports=reports, appeals=[appeal_out(a) for a in appeals])
+    stats = reputation.stats(ctx, account_id)
+    misuse = MisuseStatus(
+        warned_at=stats.warned_at if stats else None, warning_reason=stats.warning_reason if stats else None,
+        suspended_until=stats.suspended_until if stats else None,
+        suspension_reason=stats.suspension_reason if stats else None,
+        processing_suspended=reputation.processing_suspended(ctx, account_id, now),
+    )
+    return ReporterView(account_id=account_id, misuse=misuse, reports=reports,
+                        appeals=[appeal_out(a) for a in appeals])

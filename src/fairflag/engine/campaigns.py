@@ -1,0 +1,944 @@
+"""Coordinated-report ("campaign") detection, fed one report at a time.
+
+Mass-reporting services rotate fingerprints, buy aged accounts and spread their reports over days, so no
+single signal is trusted. Six cheap signals each *link* reporters; links feed a union-find of reporters; a
+cluster's confidence combines how much of it each kind of evidence covers; a cluster with at least
+``min_members`` reporters and ``detect_confidence`` is a campaign. The detector never decides whether the
+reported content violates policy: a community that really does report a scam together *is* coordinated and
+is grouped (bounded in triage), not silenced. Independent reporters stay ``r:<reporter>``.
+
+Signals (each a small pure function below; the detector only feeds them window counts):
+
+1. ``burst``: distinct reporters of a subject inside ``burst_window_s`` above what its exposure makes
+   plausible, ``max(burst_floor, views * plausible_report_rate)``, or in the Poisson tail of the subject's
+   own earlier report rate. Links the burst cohort (everyone reporting the subject in that window).
+2. ``shared_device`` / ``shared_network``: reporters sharing a device fingerprint (anywhere), or a network
+   fingerprint on the same owner's content (networks are shared by whole carriers and campuses, so a
+   network alone proves little), within ``cohort_window_s``.
+3. ``fresh_account`` / ``fresh_cohort``: accounts younger than ``fresh_account_days`` (unknown age is never
+   fresh); a subject whose recent reporters are mostly fresh links those fresh reporters.
+4. ``shared_text``: the same normalised text (casefolded, punctuation and symbols removed, whitespace
+   collapsed, at least ``text_min_chars`` long) from ``text_min_reporters`` or more reporters on the same
+   owner's content. Short and empty texts ("spam", canned UI strings) do not count: independent people
+   write them all the time.
+5. ``automation``: a reporter whose last intervals are machine-regular (coefficient of variation at most
+   ``cadence_max_cv`` over ``cadence_min_reports`` reports) or faster than anyone can watch content (median
+   interval under ``cadence_fast_s`` across different subjects). A property of the reporter, no link.
+6. ``lockstep`` (CopyCatch-like): reporters whose target sets inside ``window_s`` overlap with Jaccard
+   >= ``lockstep_jaccard`` and >= ``lockstep_min_common`` common targets. Candidates come from MinHash LSH,
+   then the exact Jaccard is checked. This is what catches an attack spread over many targets and days by
+   aged accounts with unique fingerprints.
+
+Cluster confidence (noisy-OR over kinds of evidence)::
+
+    coverage_k   = members carrying signal k / members
+    confidence   = 1 - prod_k (1 - weight_k * coverage_k * peak_k)
+
+where ``peak_k`` is the strongest value of signal k seen in the cluster. Coverage keeps one odd member from
+lending its signal to a whole cluster; the weights (``CampaignPolicy.weights``) say how much each kind of
+evidence alone can prove. Detection is sticky while the cluster lives, so a campaign key handed to triage
+does not flicker. Clusters only grow by links and shrink when members fall silent for ``window_s``; they
+never split (links are not stored), and peaks are not lowered when members leave: both err towards keeping
+coordinated reporters grouped.
+
+Per-report score, with ``size = min(1, members / min_members)`` (1 once the cluster is a campaign; an
+unlinked reporter counts as one member)::
+
+    score = max(cluster confidence * size, noisy-OR(the report's own signals) * (0.4 + 0.6 * size))
+
+Coordination takes more than one account: a lone fresh or fast reporter, or two people who happened to
+report the same two popular videos, stay well under a campaign's score.
+
+Cost per ``observe`` is bounded, whatever the history: every structure is a sliding window keyed by subject,
+fingerprint, text or reporter with a time-ordered expiry queue, so eviction touches only what expires
+(amortized O(1) per report) and memory is proportional to the reports inside the windows. Each window
+member is linked once per window lifetime; the union-find relabels the smaller cluster on merge (O(log n)
+amortized per reporter); the LSH holds at most ``lockstep_lsh_per_cluster`` members of any one cluster, so
+its buckets (and thus queries) stay small even during a thousand-account swarm. Snapshots (``drain_changes``
+and friends) are O(members) per changed campaign, which is the size of what they return.
+
+Time comes only from the observations (event time, non-decreasing in a replay; a late event is filed at the
+latest time seen, so windows stay ordered). All tie-breaks use ids or insertion order, never hash
+order, so the same sequence of observations always gives the same suspicions, keys and snapshots. The
+detector is shared by a process, so public methods hold a lock.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import string
+import threading
+import unicodedata
+from collections import Counter, deque
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from statistics import fmean, median, pstdev
+
+from datasketch import MinHash, MinHashLSH
+from scipy.special import pdtrc
+
+__all__ = [
+    "AUTOMATION", "BURST", "FRESH_ACCOUNT", "FRESH_COHORT", "LOCKSTEP", "SHARED_DEVICE", "SHARED_NETWORK",
+    "SHARED_TEXT", "SIGNALS", "CampaignDetector", "CampaignPolicy", "CampaignSnapshot", "ReportObservation",
+    "Suspicion", "cadence_strength", "combine", "exposure_burst", "fingerprint_strength",
+    "fresh_cohort_strength", "freshness", "lockstep_strength", "normalise_text", "poisson_burst",
+    "text_key", "text_strength",
+]
+
+BURST = "burst"
+SHARED_DEVICE = "shared_device"
+SHARED_NETWORK = "shared_network"
+SHARED_TEXT = "shared_text"
+FRESH_ACCOUNT = "fresh_account"
+FRESH_COHORT = "fresh_cohort"
+AUTOMATION = "automation"
+LOCKSTEP = "lockstep"
+SIGNALS = (BURST, SHARED_DEVICE, SHARED_NETWORK, SHARED_TEXT, FRESH_ACCOUNT, FRESH_COHORT, AUTOMATION, LOCKSTEP)
+
+# How much each kind of evidence can prove on its own (see the module docstring for the formula).
+# A burst far above exposure, lockstep target sets or a shared device are each close to proof of
+# coordination; shared text or a shared network on one owner's content are suggestive; fresh accounts are
+# common among honest newcomers and only add to other evidence.
+DEFAULT_WEIGHTS: tuple[tuple[str, float], ...] = (
+    (BURST, 0.75), (LOCKSTEP, 0.85), (SHARED_DEVICE, 0.7), (SHARED_NETWORK, 0.5), (SHARED_TEXT, 0.5),
+    (AUTOMATION, 0.6), (FRESH_ACCOUNT, 0.4), (FRESH_COHORT, 0.3),
+)
+
+_ASCII_DROP = str.maketrans("", "", string.punctuation)  # ASCII punctuation and symbols (categories P, S)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_US = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ReportObservation:
+    report_id: str
+    reporter_id: str
+    subject_id: str
+    owner_id: str
+    reason: str
+    text: str | None
+    fp_net: str | None  # opaque hashes, may be None
+    fp_dev: str | None
+    at: datetime  # tz-aware UTC; event time (replays feed historic times in order)
+    reporter_age_days: float | None  # None = unknown (never treated as fresh)
+    subject_views: int
+    subject_surface: str  # account | video | comment | livestream
+
+
+@dataclass(frozen=True, slots=True)
+class Suspicion:
+    group_key: str  # reporters sharing a key on a subject count as ONE group in triage; alone: "r:<reporter>"
+    score: float  # 0..1: how likely this report belongs to a coordinated campaign
+    signals: dict[str, float]  # signals that fired for this report, strength 0..1 (for explanations)
+    campaign_key: str | None  # key of the detected campaign this reporter belongs to, if any
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSnapshot:
+    key: str  # stable across updates; when two clusters merge the older key is kept
+    reporters: frozenset[str]
+    targets: frozenset[str]  # subjects reported by at least target_min_members members (inside window_s)
+    first_at: datetime
+    last_at: datetime
+    confidence: float  # 0..1
+    evidence: dict[str, float]  # signal -> coverage * peak; plus "members" and "targets" counts
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignPolicy:
+    """The detector's knobs. Defaults are conservative: organic traffic must form no campaign."""
+
+    # Windows (seconds). window_s bounds reporter target sets, subject history and cluster membership: a
+    # reporter silent for that long leaves its cluster. It must cover a spread-out attack (days).
+    window_s: float = 7 * 86400.0
+    burst_window_s: float = 3600.0  # a burst is counted over this window
+    cohort_window_s: float = 86400.0  # shared fingerprints, shared text and fresh cohorts
+    # Detection.
+    min_members: int = 5  # a campaign needs at least this many reporters ...
+    detect_confidence: float = 0.6  # ... and this confidence
+    target_min_members: int = 2  # a subject is a campaign target when this many members reported it
+    # 1. burst vs exposure / baseline
+    plausible_report_rate: float = 0.01  # at most 1 in 100 viewers reports a subject within a burst window
+    burst_floor: int = 10  # never call fewer distinct reporters than this a burst (tiny or unknown exposure)
+    burst_full_ratio: float = 10.0  # reporters / plausible at which the burst signal reaches 1
+    burst_p_value: float = 1e-9  # Poisson tail against the subject's own earlier rate
+    baseline_min_reports: int = 5  # earlier reports needed before the subject's own rate is trusted
+    poisson_strength_cap: float = 0.5  # an anomaly against history alone cannot reach detection by itself
+    # 3. fresh accounts
+    fresh_account_days: float = 14.0
+    fresh_min_count: int = 5  # fresh reporters of one subject inside cohort_window_s ...
+    fresh_min_share: float = 0.5  # ... making up at least this share of its reporters
+    # 4. identical text
+    text_min_reporters: int = 3
+    text_min_chars: int = 12  # normalised; shorter texts are too common to mean anything
+    # 5. automation cadence
+    cadence_history: int = 10  # the last reports looked at
+    cadence_min_reports: int = 5
+    cadence_max_cv: float = 0.15  # coefficient of variation of intervals at or under which timing is a machine's
+    cadence_fast_s: float = 5.0  # median interval under which nobody watched what they reported ...
+    cadence_min_subjects: int = 3  # ... across at least this many different subjects
+    # 6. lockstep (co-reporting overlap)
+    lockstep_jaccard: float = 0.5
+    lockstep_min_common: int = 2
+    lockstep_full_common: int = 4  # common targets at which the overlap counts in full
+    lockstep_num_perm: int = 64
+    lockstep_lsh_threshold: float = 0.4  # below lockstep_jaccard so LSH misses few true pairs
+    lockstep_max_candidates: int = 32  # exact Jaccard checks per report (candidates already linked are free)
+    lockstep_lsh_per_cluster: int = 48  # LSH entries per cluster: keeps buckets small during a swarm
+    max_reports_per_reporter: int = 128  # per-reporter memory; also bounds target sets for Jaccard
+    weights: tuple[tuple[str, float], ...] = DEFAULT_WEIGHTS
+
+    def __post_init__(self) -> None:
+        if not 0 < self.burst_window_s <= self.cohort_window_s <= self.window_s:
+            raise ValueError("need 0 < burst_window_s <= cohort_window_s <= window_s")
+        if self.min_members < 2 or self.target_min_members < 1:
+            raise ValueError("min_members must be >= 2 and target_min_members >= 1")
+        for name in ("detect_confidence", "fresh_min_share", "lockstep_jaccard", "lockstep_lsh_threshold",
+                     "poisson_strength_cap", "burst_p_value"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in (0, 1]")
+        if self.burst_full_ratio <= 1 or self.plausible_report_rate <= 0 or self.burst_floor < 1:
+            raise ValueError("need burst_full_ratio > 1, plausible_report_rate > 0, burst_floor >= 1")
+        if self.cadence_min_reports < 3 or self.cadence_history < self.cadence_min_reports:
+            raise ValueError("need 3 <= cadence_min_reports <= cadence_history")
+        if self.lockstep_min_common < 1 or self.lockstep_full_common < 1 or self.max_reports_per_reporter < 2:
+            raise ValueError("lockstep counts and max_reports_per_reporter must be positive")
+        unknown = {k for k, _ in self.weights} - set(SIGNALS)
+        if unknown or any(not 0 <= w <= 1 for _, w in self.weights):
+            raise ValueError(f"weights must name known signals {SIGNALS} with values in [0, 1]")
+
+
+# --- signals: small pure functions -------------------------------------------------------------------
+
+
+def exposure_burst(distinct_reporters: int, views: int, policy: CampaignPolicy) -> float:
+    """Burst against exposure: 0 while ``distinct <= max(burst_floor, views * plausible_report_rate)``, then
+    ``log(distinct / plausible) / log(burst_full_ratio)`` capped at 1.
+
+    A harmful livestream with 800 viewers and 5 reports is well inside the floor; 500 reporters of a
+    2,000-view video (a quarter of everyone who ever saw it, in minutes) is 25x the plausible count.
+    """
+    plausible = max(float(policy.burst_floor), max(views, 0) * policy.plausible_report_rate)
+    if distinct_reporters <= plausible:
+        return 0.0
+    return min(1.0, math.log(distinct_reporters / plausible) / math.log(policy.burst_full_ratio))
+
+
+def poisson_burst(distinct_reporters: int, earlier_reports: int, earlier_span_s: float,
+                  policy: CampaignPolicy) -> float:
+    """Burst against the subject's own earlier rate, for subjects whose exposure hides a swarm.
+
+    ``lambda = earlier_reports / earlier_span_s * burst_window_s``; fires when ``P[X >= distinct] <
+    burst_p_value``, with strength ``poisson_strength_cap * min(1, -log10 p / (2 * -log10 burst_p_value))``.
+    Capped, because a subject can also become newsworthy: history alone suggests, it does not prove.
+    ``pdtrc(k, lam)`` is ``scipy.stats.poisson.sf(k, lam)`` without the distribution-object overhead.
+    """
+    if (distinct_reporters < policy.burst_floor or earlier_reports < policy.baseline_min_reports
+            or earlier_span_s < policy.burst_window_s):
+        return 0.0
+    lam = earlier_reports / earlier_span_s * policy.burst_window_s
+    p = float(pdtrc(distinct_reporters - 1, lam))
+    if p >= policy.burst_p_value:
+        return 0.0
+    tail = -math.log10(p) if p > 0 else 300.0
+    return policy.poisson_strength_cap * min(1.0, tail / (-2 * math.log10(policy.burst_p_value)))
+
+
+def fingerprint_strength(distinct_reporters: int, full: int) -> float:
+    """``(distinct - 1) / full`` capped at 1: two accounts on one device is already telling."""
+    if distinct_reporters < 2:
+        return 0.0
+    return min(1.0, (distinct_reporters - 1) / full)
+
+
+def normalise_text(text: str | None) -> str:
+    """Casefold, drop punctuation and symbols (emoji included), collapse whitespace: templated reports that
+    differ only in "!!!" or spacing hash alike."""
+    if not text:
+        return ""
+    if text.isascii():  # the common case, without a Unicode lookup per character
+        return " ".join(text.translate(_ASCII_DROP).lower().split())
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    kept = "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PS")
+    return " ".join(kept.split())
+
+
+def text_key(text: str | None, policy: CampaignPolicy) -> str | None:
+    """A short hash of the normalised text, or None when it is empty or too short to mean anything."""
+    norm = normalise_text(text)
+    if len(norm) < policy.text_min_chars:
+        return None
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()[:20]
+
+
+def text_strength(distinct_reporters: int, policy: CampaignPolicy) -> float:
+    """0 under ``text_min_reporters``, then ``distinct / (2 * text_min_reporters)`` capped at 1."""
+    if distinct_reporters < policy.text_min_reporters:
+        return 0.0
+    return min(1.0, distinct_reporters / (2 * policy.text_min_reporters))
+
+
+def freshness(age_days: float | None, policy: CampaignPolicy) -> float:
+    """``1 - age / fresh_account_days`` for a known age under it; unknown age is not fresh (platforms that
+    do not send ages must not make every reporter suspect)."""
+    if age_days is None or age_days >= policy.fresh_account_days:
+        return 0.0
+    return min(1.0, 1.0 - max(age_days, 0.0) / policy.fresh_account_days)
+
+
+def fresh_cohort_strength(fresh_reporters: int, distinct_reporters: int, policy: CampaignPolicy) -> float:
+    """``share * min(1, fresh / (2 * fresh_min_count))`` once at least ``fresh_min_count`` fresh reporters
+    make up ``fresh_min_share`` of a subject's recent reporters; honest newcomers are a small minority."""
+    if fresh_reporters < policy.fresh_min_count or distinct_reporters <= 0:
+        return 0.0
+    share = fresh_reporters / distinct_reporters
+    if share < policy.fresh_min_share:
+        return 0.0
+    return min(1.0, share * min(1.0, fresh_reporters / (2 * policy.fresh_min_count)))
+
+
+def cadence_strength(times_us: Sequence[int], subjects: Sequence[str], policy: CampaignPolicy) -> float:
+    """Automation from timing alone, over a reporter's last reports (times in microseconds).
+
+    Regular: intervals' coefficient of variation ``cv <= cadence_max_cv`` gives ``0.5 + 0.5 * (1 - cv /
+    max_cv)``. Fast: median interval ``m < cadence_fast_s`` across >= ``cadence_min_subjects`` different
+    subjects gives ``0.5 + 0.5 * (1 - m / fast_s)``. The stronger of the two counts. People pause, read and
+    scroll: their intervals vary by about their own size (cv ~ 1).
+    """
+    if len(times_us) < policy.cadence_min_reports:
+        return 0.0
+    gaps = [(b - a) / _US for a, b in pairwise(times_us)]
+    strength = 0.0
+    mean = fmean(gaps)
+    if mean > 0:
+        cv = pstdev(gaps) / mean
+        if cv <= policy.cadence_max_cv:
+            strength = 0.5 + 0.5 * (1.0 - cv / policy.cadence_max_cv)
+    if len(set(subjects)) >= policy.cadence_min_subjects:
+        mid = median(gaps)
+        if mid < policy.cadence_fast_s:
+            strength = max(strength, 0.5 + 0.5 * (1.0 - mid / policy.cadence_fast_s))
+    return min(1.0, strength)
+
+
+def lockstep_strength(a: Collection[str], b: Collection[str], policy: CampaignPolicy) -> float:
+    """Exact overlap of two target sets: 0 unless ``common >= lockstep_min_common`` and ``Jaccard >=
+    lockstep_jaccard``; then ``jaccard * min(1, common / lockstep_full_common)``, so two reporters who
+    happen to share the same two popular subjects count for half."""
+    if len(a) < len(b):
+        a, b = b, a
+    common = sum(1 for x in b if x in a)
+    if common < policy.lockstep_min_common:
+        return 0.0
+    jaccard = common / (len(a) + len(b) - common)
+    if jaccard < policy.lockstep_jaccard:
+        return 0.0
+    return jaccard * min(1.0, common / policy.lockstep_full_common)
+
+
+def combine(strengths: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """Noisy-OR: ``1 - prod(1 - weight_k * strength_k)``; each kind of evidence can only add, never more
+    than its weight alone, and the result stays in [0, 1]."""
+    miss = 1.0
+    for kind, strength in strengths.items():
+        miss *= 1.0 - min(1.0, max(0.0, weights.get(kind, 0.0) * strength))
+    return min(1.0, max(0.0, 1.0 - miss))
+
+
+# --- bounded state ------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """Bands and rows for the LSH: datasketch integrates for them (~10 ms), so do it once per setting."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
+
+
+def _micros(at: datetime) -> int:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("observation time must be timezone-aware (UTC)")
+    return (at - _EPOCH) // _MICROSECOND
+
+
+def _datetime(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
+
+
+class _Window:
+    """Reports of one key (subject, fingerprint, text) inside a sliding window, with distinct members.
+
+    ``pending`` holds members not yet linked through this window, so a cohort link touches each member once
+    per window lifetime (amortized O(1) per report) instead of rescanning the window. Most windows never
+    link anyone, so the linked-member bookkeeping is created on first use.
+    """
+
+    __slots__ = ("counts", "entries", "linked", "linked_order", "pending")
+
+    def __init__(self) -> None:
+        self.entries: deque[tuple[int, str]] = deque()
+        self.counts: dict[str, int] = {}
+        self.pending: dict[str, None] = {}
+        self.linked: set[str] | None = None
+        self.linked_order: deque[str] | None = None
+
+    @property
+    def distinct(self) -> int:
+        return len(self.counts)
+
+    def add(self, t: int, member: str) -> None:
+        self.entries.append((t, member))
+        count = self.counts.get(member)
+        if count is None:
+            self.counts[member] = 1
+            if self.linked is None or member not in self.linked:
+                self.pending[member] = None
+        else:
+            self.counts[member] = count + 1
+
+    def evict(self, cutoff: int) -> None:
+        while self.entries and self.entries[0][0] < cutoff:
+            _, member = self.entries.popleft()
+            left = self.counts[member] - 1
+            if left:
+                self.counts[member] = left
+            else:
+                del self.counts[member]
+                self.pending.pop(member, None)
+                if self.linked is not None:
+                    self.linked.discard(member)
+
+    def mark_linked(self, member: str) -> None:
+        if self.linked is None or self.linked_order is None:
+            self.linked, self.linked_order = set(), deque()
+        self.linked.add(member)
+        self.linked_order.append(member)
+
+    def anchor(self) -> str | None:
+        """The earliest linked member still inside the window (each member is dropped from the front once)."""
+        if self.linked is None or self.linked_order is None:
+            return None
+        while self.linked_order and self.linked_order[0] not in self.linked:
+            self.linked_order.popleft()
+        return self.linked_order[0] if self.linked_order else None
+
+
+class _KeyedWindows:
+    """Windows by key sharing one time-ordered expiry queue: eviction pops only expired entries (amortized
+    O(1) per report) and deletes emptied keys, so memory is proportional to the reports inside the window."""
+
+    __slots__ = ("queue", "span", "windows")
+
+    def __init__(self, span_us: int) -> None:
+        self.span = span_us
+        self.windows: dict[Hashable, _Window] = {}
+        self.queue: deque[tuple[int, Hashable]] = deque()
+
+    def add(self, key: Hashable, t: int, member: str) -> _Window:
+        window = self.windows.get(key)
+        if window is None:
+            window = self.windows[key] = _Window()
+        window.add(t, member)
+        self.queue.append((t, key))
+        return window
+
+    def get(self, key: Hashable) -> _Window | None:
+        return self.windows.get(key)
+
+    def expire(self, cutoff: int) -> list[Hashable]:
+        """Evict entries older than ``cutoff``; returns the keys that emptied."""
+        gone: list[Hashable] = []
+        while self.queue and self.queue[0][0] < cutoff:
+            _, key = self.queue.popleft()
+            window = self.windows.get(key)
+            if window is None:
+                continue
+            window.evict(cutoff)
+            if not window.entries:
+                del self.windows[key]
+                gone.append(key)
+        return gone
+
+
+class _Reporter:
+    """One reporter's recent reports (capped), target multiset, cadence and the signals it carries."""
+
+    __slots__ = ("cadence", "cluster", "in_lsh", "kinds", "last_us", "minhash", "reports", "rid", "stale",
+                 "targets")
+
+    def __init__(self, rid: str, cadence_history: int) -> None:
+        self.rid = rid
+        self.reports: deque[tuple[int, str]] = deque()
+        self.targets: dict[str, int] = {}
+        self.cadence: deque[tuple[int, str]] = deque(maxlen=cadence_history)
+        self.kinds: dict[str, float] = {}
+        self.cluster: _Cluster | None = None
+        self.minhash: MinHash | None = None
+        self.stale = False  # a target left the set: the MinHash must be rebuilt before the next use
+        self.in_lsh = False
+        self.last_us = 0
+
+
+class _Cluster:
+    """A set of linked reporters (union-find by relabelling: O(1) find, O(smaller) union, and deletion,
+    which a parent-pointer forest cannot do) with merge-friendly evidence sums."""
+
+    __slots__ = ("aliases", "confidence", "dead", "detected", "first_us", "key", "kind_count", "last_us",
+                 "lsh_count", "members", "peak", "serial")
+
+    def __init__(self, serial: int, key: str, at_us: int) -> None:
+        self.serial = serial
+        self.key = key
+        self.aliases: list[str] = []  # keys of clusters merged into this one
+        self.members: set[str] = set()
+        self.kind_count: Counter[str] = Counter()
+        self.peak: dict[str, float] = {}
+        self.lsh_count = 0
+        self.first_us = at_us
+        self.last_us = at_us
+        self.confidence = 0.0
+        self.detected = False
+        self.dead = False
+
+
+# --- the detector -------------------------------------------------------------------------------------
+
+
+class CampaignDetector:
+    """Incremental coordinated-campaign detector (see the module docstring)."""
+
+    def __init__(self, policy: CampaignPolicy | None = None) -> None:
+        self.policy = p = policy or CampaignPolicy()
+        self._weights = dict(p.weights)
+        self._lock = threading.RLock()
+        self._burst_us = round(p.burst_window_s * _US)
+        self._cohort_us = round(p.cohort_window_s * _US)
+        self._window_us = round(p.window_s * _US)
+        self._burst = _KeyedWindows(self._burst_us)  # subject -> reporters in the burst window
+        self._recent = _KeyedWindows(self._cohort_us)  # subject -> reporters (fresh-share denominator)
+        self._fresh = _KeyedWindows(self._cohort_us)  # subject -> fresh reporters
+        self._shared = _KeyedWindows(self._cohort_us)  # device / (owner, network) / (owner, text) -> reporters
+        self._history = _KeyedWindows(self._window_us)  # subject -> reporters (baseline, campaigns_for_subject)
+        self._views: dict[str, int] = {}
+        self._reporters: dict[str, _Reporter] = {}
+        self._reporter_expiry: deque[tuple[int, str]] = deque()
+        self._by_key: dict[str, _Cluster] = {}  # live keys and aliases of merged-away keys
+        self._dirty: dict[int, _Cluster] = {}
+        self._touched: dict[int, _Cluster] = {}
+        self._serial = 0
+        self._now: int | None = None
+        self._lsh = MinHashLSH(threshold=p.lockstep_lsh_threshold, num_perm=p.lockstep_num_perm,
+                               params=_lsh_params(p.lockstep_lsh_threshold, p.lockstep_num_perm))
+        self._perms = MinHash(p.lockstep_num_perm, seed=1).permutations
+
+    # public API
+
+    def observe(self, obs: ReportObservation) -> Suspicion:
+        """Take one report into the windows, fire the signals, link, and say how suspect the report is."""
+        event_us = _micros(obs.at)
+        with self._lock:
+            self._touched = {}
+            # A late event is filed at the latest time seen, so every window stays in time order and all
+            # structures evict a report together; only the cadence signal uses the event's own time.
+            self._now = t = event_us if self._now is None else max(self._now, event_us)
+            self._evict(t - self._burst_us, t - self._cohort_us, t - self._window_us)
+            rep, changed = self._record(obs, t, event_us)
+            signals = self._fire(obs, rep, changed, t)
+            for cluster in self._touched.values():
+                if not cluster.dead:
+                    self._refresh(cluster)
+            return self._suspicion(rep, signals)
+
+    def drain_changes(self) -> list[CampaignSnapshot]:
+        """Campaigns (detected clusters) created or updated since the last call, oldest first."""
+        with self._lock:
+            changed = [c for c in self._dirty.values() if c.detected and not c.dead]
+            self._dirty = {}
+            return [self._snapshot(c) for c in sorted(changed, key=lambda c: (c.first_us, c.key))]
+
+    def campaign(self, key: str) -> CampaignSnapshot | None:
+        """The detected campaign with this key, or the one it merged into (whose key then differs)."""
+        with self._lock:
+            cluster = self._by_key.get(key)
+            if cluster is None or cluster.dead or not cluster.detected:
+                return None
+            return self._snapshot(cluster)
+
+    def campaigns_for_subject(self, subject_id: str) -> list[CampaignSnapshot]:
+        """Detected campaigns with this subject among their targets (O(recent reporters of the subject))."""
+        with self._lock:
+            window = self._history.get(subject_id)
+            if window is None:
+                return []
+            found: dict[int, _Cluster] = {}
+            for rid in window.counts:
+                rep = self._reporters.get(rid)
+                cluster = rep.cluster if rep is not None else None
+                if cluster is not None and cluster.detected:
+                    found[cluster.serial] = cluster
+            snaps = [self._snapshot(c) for c in sorted(found.values(), key=lambda c: (c.first_us, c.key))]
+            return [s for s in snaps if subject_id in s.targets]
+
+    def forget_before(self, t: datetime) -> None:
+        """Drop every report older than ``t``; reporters with nothing left leave their clusters."""
+        cutoff = _micros(t)
+        with self._lock:
+            self._touched = {}
+            self._evict(cutoff, cutoff, cutoff)
+            for cluster in self._touched.values():
+                if not cluster.dead:
+                    self._refresh(cluster)
+
+    # intake and eviction
+
+    def _record(self, obs: ReportObservation, t: int, event_us: int) -> tuple[_Reporter, bool]:
+        """Add the report to its reporter; returns the reporter and whether its target set changed."""
+        p = self.policy
+        rep = self._reporters.get(obs.reporter_id)
+        if rep is None:
+            rep = self._reporters[obs.reporter_id] = _Reporter(obs.reporter_id, p.cadence_history)
+        changed = obs.subject_id not in rep.targets
+        rep.reports.append((t, obs.subject_id))
+        rep.targets[obs.subject_id] = rep.targets.get(obs.subject_id, 0) + 1
+        if len(rep.reports) > p.max_reports_per_reporter:
+            _, old = rep.reports.popleft()
+            changed |= self._forget_target(rep, old)
+        rep.cadence.append((event_us, obs.subject_id))
+        rep.last_us = max(rep.last_us, t)
+        self._reporter_expiry.append((t, rep.rid))
+        if rep.cluster is not None:
+            rep.cluster.last_us = max(rep.cluster.last_us, t)
+            self._touch(rep.cluster)
+        self._views[obs.subject_id] = max(self._views.get(obs.subject_id, 0), obs.subject_views)
+        return rep, changed or rep.stale
+
+    def _forget_target(self, rep: _Reporter, subject: str) -> bool:
+        left = rep.targets[subject] - 1
+        if left:
+            rep.targets[subject] = left
+            return False
+        del rep.targets[subject]
+        rep.stale = True
+        return True
+
+    def _evict(self, burst_cut: int, cohort_cut: int, window_cut: int) -> None:
+        self._burst.expire(burst_cut)
+        self._recent.expire(cohort_cut)
+        self._fresh.expire(cohort_cut)
+        self._shared.expire(cohort_cut)
+        for subject in self._history.expire(window_cut):
+            self._views.pop(str(subject), None)
+        while self._reporter_expiry and self._reporter_expiry[0][0] < window_cut:
+            _, rid = self._reporter_expiry.popleft()
+            rep = self._reporters.get(rid)
+            if rep is None:
+                continue
+            while rep.reports and rep.reports[0][0] < window_cut:
+                _, subject = rep.reports.popleft()
+                self._forget_target(rep, subject)
+            if not rep.reports:
+                self._drop(rep)
+
+    def _drop(self, rep: _Reporter) -> None:
+        if rep.in_lsh:
+            self._lsh_remove(rep)
+        if rep.cluster is not None:
+            self._remove_member(rep)
+        del self._reporters[rep.rid]
+
+    # signals
+
+    def _fire(self, obs: ReportObservation, rep: _Reporter, changed: bool, t: int) -> dict[str, float]:
+        p = self.policy
+        sid, rid = obs.subject_id, obs.reporter_id
+        signals: dict[str, float] = {}
+
+        fresh = freshness(obs.reporter_age_days, p)
+        is_fresh = obs.reporter_age_days is not None and obs.reporter_age_days < p.fresh_account_days
+        if is_fresh:
+            signals[FRESH_ACCOUNT] = fresh
+            self._mark(rep, FRESH_ACCOUNT, fresh)
+
+        # 1. burst vs exposure, then vs the subject's own earlier rate
+        burst = self._burst.add(sid, t, rid)
+        history = self._history.add(sid, t, rid)
+        earlier = len(history.entries) - len(burst.entries)
+        span_s = (t - self._burst_us - history.entries[0][0]) / _US
+        strength = max(exposure_burst(burst.distinct, self._views[sid], p),
+                       poisson_burst(burst.distinct, earlier, span_s, p))
+        if strength > 0:
+            signals[BURST] = strength
+            self._link_cohort(burst, BURST, strength, t)
+            self._mark(rep, BURST, strength)
+
+        # 2. shared fingerprints
+        if obs.fp_dev:
+            window = self._shared.add(("dev", obs.fp_dev), t, rid)
+            strength = fingerprint_strength(window.distinct, 2)
+            if strength > 0:
+                signals[SHARED_DEVICE] = strength
+                self._link_cohort(window, SHARED_DEVICE, strength, t)
+        if obs.fp_net:
+            window = self._shared.add(("net", obs.owner_id, obs.fp_net), t, rid)
+            strength = fingerprint_strength(window.distinct, 4)
+            if strength > 0:
+                signals[SHARED_NETWORK] = strength
+                self._link_cohort(window, SHARED_NETWORK, strength, t)
+
+        # 3. fresh cohort on this subject
+        recent = self._recent.add(sid, t, rid)
+        fresh_window = self._fresh.add(sid, t, rid) if is_fresh else self._fresh.get(sid)
+        if fresh_window is not None:
+            strength = fresh_cohort_strength(fresh_window.distinct, recent.distinct, p)
+            if strength > 0:
+                self._link_cohort(fresh_window, FRESH_COHORT, strength, t)
+                if is_fresh:
+                    signals[FRESH_COHORT] = strength
+
+        # 4. identical text on the same owner's content
+        key = text_key(obs.text, p)
+        if key is not None:
+            window = self._shared.add(("text", obs.owner_id, key), t, rid)
+            strength = text_strength(window.distinct, p)
+            if strength > 0:
+                signals[SHARED_TEXT] = strength
+                self._link_cohort(window, SHARED_TEXT, strength, t)
+
+        # 5. automation cadence (a property of the reporter)
+        strength = cadence_strength([c[0] for c in rep.cadence], [c[1] for c in rep.cadence], p)
+        if strength > 0:
+            self._mark(rep, AUTOMATION, strength)
+
+        # 6. lockstep target sets
+        self._lockstep(rep, sid, changed, t)
+
+        for kind in (AUTOMATION, LOCKSTEP):  # reporter-level: every report of such a reporter carries them
+            if kind in rep.kinds:
+                signals[kind] = rep.kinds[kind]
+        return signals
+
+    def _lockstep(self, rep: _Reporter, subject: str, changed: bool, t: int) -> None:
+        """Re-index the reporter's target set in the LSH when it changed, and link it to candidates whose
+        exact overlap passes ``lockstep_strength``. At most ``lockstep_max_candidates`` exact checks per
+        report (O(max_reports_per_reporter) each), in id order for determinism: candidates from other
+        clusters first, then a quarter of what is left for its own cluster's members, whose only use is to
+        raise the overlap's strength as target sets fill up. The reporter is (re)inserted unless its cluster
+        already has ``lockstep_lsh_per_cluster`` entries: new accounts still find that cluster through them."""
+        p = self.policy
+        if len(rep.targets) < p.lockstep_min_common:
+            if rep.in_lsh:
+                self._lsh_remove(rep)
+            rep.minhash = None
+            return
+        if not changed and rep.minhash is not None:
+            return
+        if rep.minhash is None or rep.stale:
+            if rep.minhash is None:
+                rep.minhash = MinHash(p.lockstep_num_perm, seed=1, permutations=self._perms, scheme="affine32")
+            else:
+                rep.minhash.clear()  # a MinHash cannot forget one element: rebuild from the current set
+            rep.minhash.update_batch([s.encode("utf-8") for s in rep.targets])
+            rep.stale = False
+        else:
+            rep.minhash.update(subject.encode("utf-8"))
+        if rep.in_lsh:
+            self._lsh_remove(rep)
+        # Candidates outside the reporter's cluster first (they can add links), then a few inside it (they can
+        # only raise the overlap's strength as target sets fill up).
+        outside: list[_Reporter] = []
+        inside: list[_Reporter] = []
+        for rid in sorted(self._lsh.query(rep.minhash)):
+            other = self._reporters.get(rid)
+            if other is None or other is rep:
+                continue
+            (inside if rep.cluster is not None and other.cluster is rep.cluster else outside).append(other)
+        budget = p.lockstep_max_candidates
+        for other in [*outside[:budget], *inside[: max(0, budget - len(outside)) // 4]]:
+            strength = lockstep_strength(rep.targets.keys(), other.targets.keys(), p)
+            if strength > 0:
+                self._link(other, rep, LOCKSTEP, strength, t)
+        if rep.cluster is None or rep.cluster.lsh_count < p.lockstep_lsh_per_cluster:
+            self._lsh.insert(rep.rid, rep.minhash)
+            rep.in_lsh = True
+            if rep.cluster is not None:
+                rep.cluster.lsh_count += 1
+
+    def _lsh_remove(self, rep: _Reporter) -> None:
+        self._lsh.remove(rep.rid)
+        rep.in_lsh = False
+        if rep.cluster is not None:
+            rep.cluster.lsh_count -= 1
+
+    # union-find of reporters
+
+    def _link_cohort(self, window: _Window, kind: str, strength: float, t: int) -> None:
+        """Link the window's not-yet-linked members to its anchor (each member once per window lifetime)."""
+        anchor_id = window.anchor()
+        for rid in window.pending:
+            rep = self._reporters[rid]
+            if anchor_id is None:
+                anchor_id = rid
+                self._mark(rep, kind, strength)
+            else:
+                self._link(self._reporters[anchor_id], rep, kind, strength, t)
+            window.mark_linked(rid)
+        window.pending.clear()
+
+    def _mark(self, rep: _Reporter, kind: str, strength: float) -> None:
+        """Record that the reporter carries a signal (its strongest value) and update its cluster's sums."""
+        old = rep.kinds.get(kind)
+        if old is not None and old >= strength:
+            return
+        rep.kinds[kind] = strength
+        cluster = rep.cluster
+        if cluster is not None:
+            if old is None:
+                cluster.kind_count[kind] += 1
+            if strength > cluster.peak.get(kind, 0.0):
+                cluster.peak[kind] = strength
+            self._touch(cluster)
+
+    def _link(self, a: _Reporter, b: _Reporter, kind: str, strength: float, t: int) -> None:
+        if a is b:
+            return
+        self._mark(a, kind, strength)
+        self._mark(b, kind, strength)
+        ca, cb = a.cluster, b.cluster
+        if ca is None and cb is None:
+            self._serial += 1
+            digest = hashlib.sha256(f"{a.rid}\x1f{b.rid}\x1f{t}".encode()).hexdigest()[:20]
+            cluster = _Cluster(self._serial, f"cmp_{digest}", min(a.last_us, b.last_us))
+            self._by_key[cluster.key] = cluster
+            self._add_member(cluster, a)
+            self._add_member(cluster, b)
+        elif ca is None:
+            assert cb is not None
+            self._add_member(cb, a)
+        elif cb is None:
+            self._add_member(ca, b)
+        elif ca is not cb:
+            self._merge(ca, cb)
+
+    def _add_member(self, cluster: _Cluster, rep: _Reporter) -> None:
+        cluster.members.add(rep.rid)
+        rep.cluster = cluster
+        for kind, strength in rep.kinds.items():
+            cluster.kind_count[kind] += 1
+            if strength > cluster.peak.get(kind, 0.0):
+                cluster.peak[kind] = strength
+        cluster.lsh_count += rep.in_lsh
+        cluster.first_us = min(cluster.first_us, rep.last_us)
+        cluster.last_us = max(cluster.last_us, rep.last_us)
+        self._touch(cluster)
+
+    def _merge(self, ca: _Cluster, cb: _Cluster) -> None:
+        """Relabel the smaller cluster into the larger; the merged cluster keeps the older key."""
+        big, small = (ca, cb) if (len(ca.members), -ca.serial) >= (len(cb.members), -cb.serial) else (cb, ca)
+        older, younger = sorted((ca, cb), key=lambda c: (c.first_us, c.key))
+        keep, lost = older.key, younger.key
+        for rid in small.members:
+            self._reporters[rid].cluster = big
+        big.members |= small.members
+        big.kind_count.update(small.kind_count)
+        for kind, strength in small.peak.items():
+            if strength > big.peak.get(kind, 0.0):
+                big.peak[kind] = strength
+        big.lsh_count += small.lsh_count
+        big.first_us = min(big.first_us, small.first_us)
+        big.last_us = max(big.last_us, small.last_us)
+        big.detected = big.detected or small.detected
+        big.aliases.extend([*small.aliases, lost])
+        big.key = keep
+        for key in (keep, lost, *small.aliases):
+            self._by_key[key] = big
+        small.dead = True
+        small.members = set()
+        self._dirty.pop(small.serial, None)
+        self._touched.pop(small.serial, None)
+        self._touch(big)
+
+    def _remove_member(self, rep: _Reporter) -> None:
+        cluster = rep.cluster
+        assert cluster is not None
+        cluster.members.discard(rep.rid)
+        for kind in rep.kinds:
+            cluster.kind_count[kind] -= 1
+            if cluster.kind_count[kind] <= 0:
+                del cluster.kind_count[kind]
+        cluster.lsh_count -= rep.in_lsh
+        rep.cluster = None
+        if len(cluster.members) >= 2:
+            self._touch(cluster)
+            return
+        for rid in cluster.members:  # a lone reporter is no cluster
+            self._reporters[rid].cluster = None
+        cluster.members = set()
+        cluster.dead = True
+        for key in (cluster.key, *cluster.aliases):
+            self._by_key.pop(key, None)
+        self._dirty.pop(cluster.serial, None)
+        self._touched.pop(cluster.serial, None)
+
+    def _touch(self, cluster: _Cluster) -> None:
+        self._touched[cluster.serial] = cluster
+
+    def _refresh(self, cluster: _Cluster) -> None:
+        """Recompute confidence (module docstring formula); detection is sticky while the cluster lives."""
+        p = self.policy
+        n = len(cluster.members)
+        cluster.confidence = combine(self._coverage(cluster), self._weights)
+        if not cluster.detected and n >= p.min_members and cluster.confidence >= p.detect_confidence:
+            cluster.detected = True
+        self._dirty[cluster.serial] = cluster
+
+    @staticmethod
+    def _coverage(cluster: _Cluster) -> dict[str, float]:
+        n = len(cluster.members)
+        return {kind: min(1.0, count / n) * cluster.peak.get(kind, 0.0)
+                for kind, count in sorted(cluster.kind_count.items()) if count > 0}
+
+    # answers
+
+    def _suspicion(self, rep: _Reporter, signals: dict[str, float]) -> Suspicion:
+        local = combine(signals, self._weights)
+        cluster = rep.cluster
+        if cluster is None:
+            group, campaign = f"r:{rep.rid}", None
+            size, from_cluster = 1 / self.policy.min_members, 0.0
+        else:
+            group = cluster.key
+            campaign = cluster.key if cluster.detected else None
+            size = 1.0 if cluster.detected else min(1.0, len(cluster.members) / self.policy.min_members)
+            from_cluster = cluster.confidence * size
+        score = max(from_cluster, local * (0.4 + 0.6 * size))
+        return Suspicion(
+            group_key=group,
+            score=round(min(1.0, max(0.0, score)), 6),
+            signals={k: round(min(1.0, max(0.0, v)), 4) for k, v in sorted(signals.items())},
+            campaign_key=campaign,
+        )
+
+    def _snapshot(self, cluster: _Cluster) -> CampaignSnapshot:
+        counts: Counter[str] = Counter()
+        for rid in cluster.members:
+            counts.update(self._reporters[rid].targets.keys())
+        need = min(self.policy.target_min_members, len(cluster.members))
+        targets = frozenset(s for s, k in counts.items() if k >= need)
+        evidence = {k: round(v, 4) for k, v in self._coverage(cluster).items()}
+        evidence["members"] = float(len(cluster.members))
+        evidence["targets"] = float(len(targets))
+        return CampaignSnapshot(
+            key=cluster.key,
+            reporters=frozenset(cluster.members),
+            targets=targets,
+            first_at=_datetime(cluster.first_us),
+            last_at=_datetime(cluster.last_us),
+            confidence=round(cluster.confidence, 4),
+            evidence=evidence,
+        )
+

@@ -1,0 +1,252 @@
+"""Campaigns: coordinated-reporting clusters the detector found, for a senior moderator to judge.
+
+A detected campaign protects its targets at once (its reports cannot restrict them automatically, and a
+restriction they caused is lifted). Confirming it marks its members' reports on its targets as abusive,
+lowers their credibility, feeds misuse handling, and opens ``report_abuse`` cases on the member accounts
+for human review: fairflag recommends, a person decides. Members are never penalised for being
+coordinated alone — only through reports a person rejected or a campaign a person confirmed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from fairflag.domain.enums import CampaignStatus, DecisionOutcome, ReportOutcome, ReportSource, Surface
+from fairflag.domain.errors import Conflict, NotFound
+from fairflag.domain.events import EventKind
+from fairflag.engine.campaigns import CampaignSnapshot
+from fairflag.services import queue, reputation, validation
+from fairflag.services.context import SYSTEM, Context
+from fairflag.services.inputs import Input
+from fairflag.services.permissions import READERS, SENIORS, require_role
+from fairflag.services.pseudonyms import pseudonym_for
+from fairflag.store.tables import (
+    Campaign,
+    CampaignMember,
+    CampaignTarget,
+    Case,
+    Report,
+    ReportState,
+    Subject,
+)
+
+SYSTEM_REPORTER = "fairflag:campaign-detector"
+CLASSIFIER = "fairflag-campaigns"
+
+
+class CampaignNotFound(NotFound):
+    code = "campaign_not_found"
+
+
+class CampaignAlreadyDecided(Conflict):
+    code = "campaign_decided"
+
+
+class CampaignOut(BaseModel):
+    id: str
+    status: CampaignStatus
+    confidence: float
+    evidence: dict[str, Any]
+    first_at: datetime
+    last_at: datetime
+    reporter_count: int
+    target_count: int
+    targets: list[str]
+    members: list[str] = Field(description="Reporters as pseudonyms.")
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+
+
+class CampaignDecisionIn(Input):
+    note: str = Field(description="Why the campaign is confirmed or dismissed (recorded).")
+
+
+class BulkDismissIn(Input):
+    statement: str = Field(description="Statement of reasons for every case closed as no violation.")
+
+
+class BulkDismissOut(BaseModel):
+    decided_cases: list[str]
+    skipped_cases: list[str] = Field(description="Held by another moderator right now; decide them one by one.")
+
+
+def protecting_campaigns(ctx: Context, subject_id: str) -> list[str]:
+    stmt = (
+        select(Campaign.id).join(CampaignTarget, CampaignTarget.campaign_id == Campaign.id)
+        .where(CampaignTarget.subject_id == subject_id,
+               Campaign.status.in_([CampaignStatus.detected.value, CampaignStatus.confirmed.value]))
+    )
+    return list(ctx.session.scalars(stmt))
+
+
+def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> Campaign:
+    """Record a detected cluster (or its growth); protect and regroup newly covered targets."""
+    from fairflag.services.triage import regroup_case, rescore
+
+    campaign = ctx.session.scalars(select(Campaign).where(Campaign.detector_key == snap.key)).first()
+    created = campaign is None
+    if campaign is None:
+        campaign = Campaign(id=ctx.ids.new("camp"), detector_key=snap.key, status=CampaignStatus.detected.value,
+                            confidence=snap.confidence, evidence=dict(snap.evidence), first_at=snap.first_at,
+                            last_at=snap.last_at, reporter_count=0, target_count=0, created_at=ctx.now(),
+                            updated_at=ctx.now())
+        ctx.session.add(campaign)
+        ctx.session.flush()
+    elif len(snap.reporters) == campaign.reporter_count and len(snap.targets) == campaign.target_count:
+        campaign.confidence, campaign.last_at = snap.confidence, snap.last_at
+        return campaign
+    known_members = set(ctx.session.scalars(
+        select(CampaignMember.reporter_id).where(CampaignMember.campaign_id == campaign.id)))
+    known_targets = set(ctx.session.scalars(
+        select(CampaignTarget.subject_id).where(CampaignTarget.campaign_id == campaign.id)))
+    new_members = set(snap.reporters) - known_members
+    new_targets = set(snap.targets) - known_targets
+    ctx.session.add_all(CampaignMember(campaign_id=campaign.id, reporter_id=r) for r in sorted(new_members))
+    ctx.session.add_all(CampaignTarget(campaign_id=campaign.id, subject_id=t) for t in sorted(new_targets))
+    campaign.confidence = snap.confidence
+    campaign.evidence = dict(snap.evidence)
+    campaign.last_at = snap.last_at
+    campaign.reporter_count = len(snap.reporters)
+    campaign.target_count = len(snap.targets)
+    campaign.updated_at = ctx.now()
+    ctx.session.flush()
+    ctx.record(EventKind.campaign_detected if created else EventKind.campaign_updated, "campaign", campaign.id,
+               {"confidence": snap.confidence, "reporters": len(snap.reporters), "targets": len(snap.targets),
+                "new_targets": sorted(new_targets)[:50], "evidence": dict(snap.evidence)}, actor=SYSTEM)
+    if campaign.status == CampaignStatus.dismissed.value:
+        return campaign
+    members = set(snap.reporters)
+    for subject_id in sorted(snap.targets):
+        if subject_id not in new_targets and not new_members:
+            continue
+        case = ctx.session.scalars(select(Case).where(Case.subject_id == subject_id, Case.status == "open")
+                                   .with_for_update()).first()
+        subject = ctx.session.get(Subject, subject_id)
+        if case is None or subject is None:
+            continue
+        regroup_case(ctx, case, members, snap.key)
+        rescore(ctx, case, subject)
+    return campaign
+
+
+def _out(ctx: Context, c: Campaign) -> CampaignOut:
+    members = ctx.session.scalars(select(CampaignMember.reporter_id).where(CampaignMember.campaign_id == c.id)
+                                  .order_by(CampaignMember.reporter_id).limit(1000))
+    targets = ctx.session.scalars(select(CampaignTarget.subject_id).where(CampaignTarget.campaign_id == c.id)
+                                  .order_by(CampaignTarget.subject_id).limit(1000))
+    return CampaignOut(
+        id=c.id, status=CampaignStatus(c.status), confidence=c.confidence, evidence=c.evidence or {},
+        first_at=c.first_at, last_at=c.last_at, reporter_count=c.reporter_count, target_count=c.target_count,
+        targets=list(targets), members=[pseudonym_for(ctx, m) for m in members], decided_by=c.decided_by,
+        decided_at=c.decided_at, decision_note=c.decision_note,
+    )
+
+
+def list_campaigns(ctx: Context, status: CampaignStatus | None = None, limit: int = 100) -> list[CampaignOut]:
+    require_role(ctx.actor, READERS, "reading campaigns")
+    stmt = select(Campaign).order_by(Campaign.last_at.desc()).limit(limit)
+    if status is not None:
+        stmt = stmt.where(Campaign.status == status.value)
+    return [_out(ctx, c) for c in ctx.session.scalars(stmt)]
+
+
+def get_campaign(ctx: Context, campaign_id: str) -> CampaignOut:
+    require_role(ctx.actor, READERS, "reading a campaign")
+    return _out(ctx, _get(ctx, campaign_id))
+
+
+def _get(ctx: Context, campaign_id: str, lock: bool = False) -> Campaign:
+    campaign = ctx.session.get(Campaign, campaign_id, with_for_update=lock or None)
+    if campaign is None:
+        raise CampaignNotFound("no such campaign", field="campaign_id")
+    return campaign
+
+
+def _decide(ctx: Context, campaign_id: str, body: CampaignDecisionIn, status: CampaignStatus) -> Campaign:
+    senior = require_role(ctx.actor, SENIORS, "confirming or dismissing a campaign")
+    validation.text(ctx.policy, body.note, "note", required=True)
+    campaign = _get(ctx, campaign_id, lock=True)
+    if campaign.status != CampaignStatus.detected.value:
+        raise CampaignAlreadyDecided(f"this campaign was already {campaign.status}", field="campaign_id")
+    campaign.status = status.value
+    campaign.decided_by = senior
+    campaign.decided_at = ctx.now()
+    campaign.decision_note = body.note
+    return campaign
+
+
+def confirm(ctx: Context, campaign_id: str, body: CampaignDecisionIn) -> CampaignOut:
+    campaign = _decide(ctx, campaign_id, body, CampaignStatus.confirmed)
+    members = set(ctx.session.scalars(select(CampaignMember.reporter_id)
+                                      .where(CampaignMember.campaign_id == campaign.id)))
+    targets = set(ctx.session.scalars(select(CampaignTarget.subject_id)
+                                      .where(CampaignTarget.campaign_id == campaign.id)))
+    rows = ctx.session.execute(
+        select(Report, ReportState).join(ReportState, ReportState.report_id == Report.id)
+        .where(Report.subject_id.in_(targets), Report.reporter_id.in_(members))
+    ).all() if members and targets else []
+    marked = 0
+    for report, state in rows:
+        if state.outcome in (ReportOutcome.upheld.value, ReportOutcome.abusive.value, ReportOutcome.withdrawn.value):
+            continue  # a report a moderator upheld was right, whoever filed it
+        if state.outcome == ReportOutcome.rejected.value:
+            reputation.record_outcome(ctx, report.reporter_id, report.reason, "rejected", weight=-1.0)
+        state.outcome = ReportOutcome.abusive.value
+        state.updated_at = ctx.now()
+        reputation.record_outcome(ctx, report.reporter_id, report.reason, "abusive")
+        marked += 1
+    ctx.record(EventKind.campaign_confirmed, "campaign", campaign.id,
+               {"note": body.note, "abusive_reports": marked, "members": len(members)})
+    _open_member_cases(ctx, campaign, sorted(members))
+    return _out(ctx, campaign)
+
+
+def _open_member_cases(ctx: Context, campaign: Campaign, members: list[str]) -> None:
+    """One report_abuse report per member account, for a person to review (never an automatic sanction)."""
+    from fairflag.services import platform, reports
+
+    platform.ensure_account(ctx, SYSTEM_REPORTER, "reporter_id")
+    for member in members:
+        if ctx.session.get(Subject, member) is None:
+            platform.upsert_subject(ctx, platform.SubjectIn(id=member, surface=Surface.account))
+        elif ctx.session.get(Subject, member).surface != Surface.account.value:  # type: ignore[union-attr]
+            continue
+        reports.file_report(ctx, reports.ReportIn(
+            reporter_id=SYSTEM_REPORTER, subject_id=member, reason="report_abuse", source=ReportSource.automated,
+            classifier=reports.ClassifierIn(name=CLASSIFIER, version="1", score=round(campaign.confidence, 4)),
+            text=f"Member of confirmed coordinated-reporting campaign {campaign.id}.",
+        ))
+
+
+def dismiss(ctx: Context, campaign_id: str, body: CampaignDecisionIn) -> CampaignOut:
+    campaign = _decide(ctx, campaign_id, body, CampaignStatus.dismissed)
+    ctx.record(EventKind.campaign_dismissed, "campaign", campaign.id, {"note": body.note})
+    return _out(ctx, campaign)
+
+
+def dismiss_cases(ctx: Context, campaign_id: str, body: BulkDismissIn) -> BulkDismissOut:
+    """A senior closes every open case the campaign targets as "no violation", in one decision."""
+    from fairflag.services import decisions
+
+    require_role(ctx.actor, SENIORS, "dismissing a campaign's cases")
+    validation.text(ctx.policy, body.statement, "statement", required=True)
+    campaign = _get(ctx, campaign_id)
+    targets = select(CampaignTarget.subject_id).where(CampaignTarget.campaign_id == campaign.id)
+    cases = ctx.session.scalars(select(Case.id).where(Case.subject_id.in_(targets), Case.status == "open")
+                                .order_by(Case.id)).all()
+    decided, skipped = [], []
+    for case_id in cases:
+        holder = queue.summary_holder(ctx, case_id)
+        if holder is not None and holder != ctx.actor.id:
+            skipped.append(case_id)
+            continue
+        queue.claim(ctx, case_id)
+        decisions.decide(ctx, case_id, decisions.DecisionIn(outcome=DecisionOutcome.no_violation,
+                                                            statement=body.statement))
+        decided.append(case_id)
+    return BulkDismissOut(decided_cases=decided, skipped_cases=skipped)

@@ -1,0 +1,214 @@
+"""Weighing a report as it arrives: credibility, coordination, evidence, score and automatic restriction.
+
+Cost per report is bounded, whatever the size of the case or the history: one row each for the reporter's
+stats, the case, the case-reporter pair and the subject (primary-key lookups), the campaign detector's
+in-memory sliding-window state, and the case's running evidence sums. Nothing scans the case's reports,
+except once when a campaign is first detected behind it (regrouping its members).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from fairflag.domain.enums import ReportSource
+from fairflag.engine import triage
+from fairflag.engine.campaigns import CampaignDetector, ReportObservation, Suspicion
+from fairflag.services import enforcement, reputation
+from fairflag.services.context import Context
+from fairflag.store.tables import Account, Case, CaseReporter, Report, ReportState, Subject
+
+
+def subject_facts(ctx: Context, subject: Subject) -> triage.SubjectFacts:
+    return triage.SubjectFacts(
+        surface=subject.surface, views=subject.views,
+        owner_active_strikes=enforcement.active_strikes(ctx, subject.owner_id),
+        signals={k: float(v) for k, v in (subject.signals or {}).items()},
+    )
+
+
+def weigh_report(ctx: Context, report: Report, state: ReportState, subject: Subject, case: Case,
+                 reporter: Account) -> None:
+    """Count the report's evidence on its case (or store it unprocessed), then rescore the case."""
+    evidence = triage.CaseEvidence.from_json(case.evidence)
+    suspicion = _observe(ctx, report, subject, reporter)
+    if suspicion is not None:
+        state.suspicion = {"score": round(suspicion.score, 4), "signals": suspicion.signals,
+                           "group": suspicion.group_key, "campaign": suspicion.campaign_key}
+    if reputation.processing_suspended(ctx, report.reporter_id, report.reported_at):
+        # DSA Art. 23: stored as evidence (and seen by the campaign detector), but not counted.
+        state.processed = False
+        evidence.unprocessed += 1
+    elif report.source == ReportSource.automated.value:
+        _count_classifier(ctx, report, state, evidence)
+    elif ctx.session.get(CaseReporter, (case.id, report.reporter_id)) is None:
+        _count_reporter(ctx, report, state, reporter, evidence, suspicion)
+    # else: a reporter's further reports on the same case change nothing.
+    case.evidence = evidence.to_json()
+    _sync_campaigns(ctx)
+    rescore(ctx, case, subject)
+
+
+def observation(report: Report, subject: Subject, reporter: Account | None) -> ReportObservation:
+    return ReportObservation(
+        report_id=report.id, reporter_id=report.reporter_id, subject_id=subject.id, owner_id=subject.owner_id,
+        reason=report.reason, text=report.text, fp_net=report.fp_net, fp_dev=report.fp_dev, at=report.reported_at,
+        reporter_age_days=reputation.account_age_days(reporter, report.reported_at),
+        subject_views=subject.views, subject_surface=subject.surface,
+    )
+
+
+def _observe(ctx: Context, report: Report, subject: Subject, reporter: Account) -> Suspicion | None:
+    if ctx.campaigns is None or report.source == ReportSource.automated.value:
+        return None
+    return ctx.campaigns.observe(observation(report, subject, reporter))
+
+
+def warm_detector(ctx: Context, detector: CampaignDetector) -> int:
+    """Replay the window's stored human reports into a fresh detector, oldest first."""
+    since = ctx.now() - timedelta(seconds=ctx.policy.campaigns.window_s)
+    rows = ctx.session.execute(
+        select(Report, Subject, Account).join(Subject, Subject.id == Report.subject_id)
+        .join(Account, Account.id == Report.reporter_id)
+        .where(Report.reported_at >= since, Report.source != ReportSource.automated.value)
+        .order_by(Report.reported_at, Report.id)
+    ).all()
+    for report, subject, reporter in rows:
+        detector.observe(observation(report, subject, reporter))
+    detector.drain_changes()  # already persisted when they happened
+    return len(rows)
+
+
+def _count_classifier(ctx: Context, report: Report, state: ReportState, evidence: triage.CaseEvidence) -> None:
+    detail = report.source_detail or {}
+    key = reputation.classifier_key(str(detail.get("name")), str(detail.get("version")))
+    c = reputation.credibility_of(ctx, key, family=ctx.policy.family_of(report.reason), account=None,
+                                  at=report.reported_at)
+    weight = c.value * float(detail.get("score", 0.0))
+    name = key.removeprefix("classifier:")
+    if weight > float(evidence.classifiers.get(name, {}).get("w", -1.0)):
+        evidence.classifiers[name] = {"w": round(weight, 6), "reason": report.reason, "credibility": c.value,
+                                      "score": detail.get("score")}
+    state.weight = weight
+    state.group_key = f"classifier:{name}"
+
+
+def _count_reporter(ctx: Context, report: Report, state: ReportState, reporter: Account,
+                    evidence: triage.CaseEvidence, suspicion: Suspicion | None) -> None:
+    c = reputation.credibility_of(ctx, report.reporter_id, family=ctx.policy.family_of(report.reason),
+                                  account=reporter, at=report.reported_at)
+    group = _bucket_key(suspicion)
+    credible = c.value >= ctx.policy.triage.credible_reporter
+    bucket = evidence.bucket(group)
+    if suspicion is not None and suspicion.campaign_key and group == suspicion.campaign_key:
+        bucket.campaign = True
+    bucket.add(c.value, report.reason, credible and group == triage.INDIVIDUAL)
+    if report.source == ReportSource.trusted_flagger.value:
+        evidence.trusted_flaggers += 1
+    ctx.session.add(CaseReporter(case_id=report.case_id, reporter_id=report.reporter_id, group_key=group,
+                                 weight=c.value, credible=credible, reason=report.reason,
+                                 first_report_at=report.reported_at))
+    state.weight = c.value
+    state.group_key = group
+
+
+def _bucket_key(suspicion: Suspicion | None) -> str:
+    if suspicion is None or suspicion.group_key.startswith("r:"):
+        return triage.INDIVIDUAL
+    return suspicion.campaign_key or suspicion.group_key
+
+
+def withdraw(ctx: Context, report: Report, case: Case, subject: Subject) -> None:
+    """A withdrawn report stops counting; its reporter stops counting once none of their reports remain."""
+    row = ctx.session.get(CaseReporter, (case.id, report.reporter_id))
+    if row is not None:
+        remaining = ctx.session.scalar(
+            select(Report.id).join(ReportState, ReportState.report_id == Report.id)
+            .where(Report.case_id == case.id, Report.reporter_id == report.reporter_id,
+                   ReportState.withdrawn_at.is_(None), ReportState.processed.is_(True)).limit(1)
+        )
+        if remaining is None:
+            evidence = triage.CaseEvidence.from_json(case.evidence)
+            bucket = evidence.bucket(row.group_key)
+            bucket.add(row.weight, row.reason, row.credible and row.group_key == triage.INDIVIDUAL, sign=-1)
+            if bucket is not evidence.individual and bucket.n <= 0:
+                evidence.groups.pop(row.group_key, None)
+            if report.source == ReportSource.trusted_flagger.value:
+                evidence.trusted_flaggers = max(0, evidence.trusted_flaggers - 1)
+            case.evidence = evidence.to_json()
+            ctx.session.delete(row)
+    elif report.source == ReportSource.automated.value:
+        evidence = triage.CaseEvidence.from_json(case.evidence)
+        evidence.classifiers.pop(str(report.source_detail.get("name")) + "@" + str(report.source_detail.get("version")),
+                                 None)
+        case.evidence = evidence.to_json()
+    rescore(ctx, case, subject)
+
+
+def rescore(ctx: Context, case: Case, subject: Subject) -> triage.Score:
+    """Recompute the score and deadline from the running sums, then apply or lift automatic restriction."""
+    evidence = triage.CaseEvidence.from_json(case.evidence)
+    facts = subject_facts(ctx, subject)
+    s = triage.score(evidence, facts, ctx.policy)
+    protected = campaign_protected(ctx, subject.id)
+    verdict = triage.auto_restriction(evidence, s, facts, ctx.policy, protected=protected)
+    active = enforcement.active_auto_restriction(ctx, subject.id)
+    if verdict.restrict and active is None and case.status == "open":
+        enforcement.restrict_automatically(ctx, case.id, subject, verdict.reason)
+    elif active is not None and protected:
+        enforcement.lift(ctx, active, "a coordinated reporting campaign was detected behind the reports")
+    case.priority = s.value
+    case.priority_components = {**s.components, "auto_restriction": {
+        "restrict": verdict.restrict, "reason": verdict.reason, "independent_credible_sources": verdict.units,
+        "credible_evidence": round(verdict.evidence, 4), "protected_by_campaign_detection": protected}}
+    case.severity = s.severity
+    case.deadline_at = triage.deadline(ctx.policy, subject.surface, s.severity, case.opened_at)
+    case.reporter_count = evidence.individual.n + sum(g.n for g in evidence.groups.values())
+    case.policy_version = ctx.policy.full_version
+    return s
+
+
+def campaign_protected(ctx: Context, subject_id: str) -> bool:
+    from fairflag.services.campaigns import protecting_campaigns
+
+    return bool(protecting_campaigns(ctx, subject_id))
+
+
+def _sync_campaigns(ctx: Context) -> None:
+    if ctx.campaigns is None:
+        return
+    from fairflag.services.campaigns import persist_snapshot
+
+    for snapshot in ctx.campaigns.drain_changes():
+        persist_snapshot(ctx, snapshot)
+
+
+def regroup_case(ctx: Context, case: Case, members: set[str], campaign_key: str) -> int:
+    """Move a case's reporters who turned out to be campaign members into the campaign's group.
+
+    Runs once per case when a campaign is first detected behind it (O(case reporters) then, never per report).
+    """
+    if case.status != "open":
+        return 0
+    evidence = triage.CaseEvidence.from_json(case.evidence)
+    rows = ctx.session.scalars(
+        select(CaseReporter).where(CaseReporter.case_id == case.id, CaseReporter.group_key != campaign_key)
+    ).all()
+    moved = 0
+    for row in rows:
+        if row.reporter_id not in members:
+            continue
+        old = evidence.bucket(row.group_key)
+        old.add(row.weight, row.reason, row.credible and row.group_key == triage.INDIVIDUAL, sign=-1)
+        if old is not evidence.individual and old.n <= 0:
+            evidence.groups.pop(row.group_key, None)
+        new = evidence.bucket(campaign_key)
+        new.campaign = True
+        new.add(row.weight, row.reason, False)
+        row.group_key = campaign_key
+        moved += 1
+    if moved:
+        case.evidence = evidence.to_json()
+    return moved
+
