@@ -10,6 +10,7 @@ import logging
 import threading
 
 from fairflag.core import Fairflag
+from fairflag.delivery import webhooks
 from fairflag.services import enforcement
 from fairflag.services.context import SYSTEM
 
@@ -17,9 +18,11 @@ log = logging.getLogger("fairflag.worker")
 
 
 def run_once(core: Fairflag) -> dict[str, int]:
-    """One pass of all background work; returns what it did."""
+    """One pass of all background work; returns what it did. Expiry runs first, so the outbox events
+    it writes go out in the same pass."""
     expired = core.run(SYSTEM, enforcement.expire_due)
-    return {"expired": expired}
+    delivery = webhooks.run_pass(core)
+    return {"expired": expired, **delivery.as_dict()}
 
 
 class BackgroundWorker:

@@ -15,7 +15,8 @@ router = APIRouter(prefix="/v1", tags=["delivery"])
 
 
 class FeedPage(BaseModel):
-    events: list[dict[str, Any]] = Field(description="Each event's body, exactly as webhooks deliver it.")
+    events: list[dict[str, Any]] = Field(
+        description="Each event as webhooks deliver it, plus `seq`, its place in the feed (docs/delivery.md).")
     next_after: int = Field(description="Pass as `after` to continue; equal to `after` when there is nothing new.")
 
 
