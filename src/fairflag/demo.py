@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from alembic import command
 from sqlalchemy import ColumnElement, func, select
 
 from fairflag.clock import ManualClock
@@ -613,18 +612,5 @@ def _describe(ctx: Context) -> DemoSummary:
 
 def reset_database(core: Fairflag) -> None:
     """Delete everything: migrate down to nothing, then up again. Only ``fairflag demo --reset`` calls it."""
-    cfg = migrate.alembic_config(core.db)
-    with core.db.engine.connect() as conn:
-        # SQLite: batch migrations rebuild tables that rows of other tables point at, which fails while
-        # foreign keys are enforced; the pragma only takes effect outside a transaction, so before BEGIN.
-        raw = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
-        if raw is not None:
-            raw.execute("PRAGMA foreign_keys=OFF")
-        try:
-            with conn.begin():
-                cfg.attributes["connection"] = conn
-                command.downgrade(cfg, "base")
-        finally:
-            if raw is not None:
-                raw.execute("PRAGMA foreign_keys=ON")
+    migrate.downgrade(core.db, "base")
     core.migrate()

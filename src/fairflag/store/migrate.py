@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Connection
 
 from fairflag.store.db import Database
 
@@ -15,11 +19,35 @@ def alembic_config(db: Database) -> Config:
     return cfg
 
 
-def upgrade(db: Database, revision: str = "head") -> None:
+@contextmanager
+def _migrating(db: Database) -> Iterator[tuple[Config, Connection]]:
+    """One transaction for the migration run. On SQLite, batch migrations rebuild tables that rows of other
+    tables point at, which fails while foreign keys are enforced; the pragma only takes effect outside a
+    transaction, so it is switched off before BEGIN and back on (and checked) after."""
     cfg = alembic_config(db)
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
+    with db.engine.connect() as conn:
+        raw = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                yield cfg, conn
+                if raw is not None and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise RuntimeError("migration left rows pointing at missing rows (PRAGMA foreign_key_check)")
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
+def upgrade(db: Database, revision: str = "head") -> None:
+    with _migrating(db) as (cfg, _):
         command.upgrade(cfg, revision)
+
+
+def downgrade(db: Database, revision: str) -> None:
+    with _migrating(db) as (cfg, _):
+        command.downgrade(cfg, revision)
 
 
 def check(db: Database) -> None:
@@ -28,4 +56,3 @@ def check(db: Database) -> None:
     with db.engine.connect() as conn:
         cfg.attributes["connection"] = conn
         command.check(cfg)
-
