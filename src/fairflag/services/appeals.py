@@ -25,6 +25,7 @@ from fairflag.services import decisions, enforcement, reputation, validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import Input
 from fairflag.services.permissions import READERS, SENIORS, require_role
+from fairflag.services.pseudonyms import pseudonym_for
 from fairflag.store.tables import Appeal, Case, Decision, Report, ReportState, Subject
 
 
@@ -82,7 +83,8 @@ class AppealOut(BaseModel):
 
 
 class AppealForModerator(AppealOut):
-    appellant_id: str
+    appellant_id: str = Field(description="The creator's account id; for a reporter, the pseudonym (rp_...) that "
+                              "the reporter's reports carry in the case view.")
     decided_by: str
     resolved_by: str | None
 
@@ -135,7 +137,7 @@ def list_appeals(ctx: Context, status: AppealStatus | None = AppealStatus.open, 
     if status is not None:
         stmt = stmt.where(Appeal.status == status.value)
     stmt = stmt.order_by(Appeal.filed_at).limit(limit)
-    return [appeal_for_moderator(a, decided_by) for a, decided_by in ctx.session.execute(stmt)]
+    return [appeal_for_moderator(ctx, a, decided_by) for a, decided_by in ctx.session.execute(stmt)]
 
 
 def resolve_appeal(ctx: Context, appeal_id: str, body: ResolutionIn) -> AppealForModerator:
@@ -167,7 +169,7 @@ def resolve_appeal(ctx: Context, appeal_id: str, body: ResolutionIn) -> AppealFo
     appeal.new_decision_id = new_decision_id
     ctx.record(EventKind.appeal_resolved, "appeal", appeal.id,
                {"decision_id": decision.id, "outcome": appeal.status, "new_decision_id": new_decision_id})
-    return appeal_for_moderator(appeal, decision.moderator_id)
+    return appeal_for_moderator(ctx, appeal, decision.moderator_id)
 
 
 def _no_new_action(body: ResolutionIn) -> None:
@@ -214,6 +216,9 @@ def appeal_out(a: Appeal) -> AppealOut:
                      new_decision_id=a.new_decision_id)
 
 
-def appeal_for_moderator(a: Appeal, decided_by: str) -> AppealForModerator:
-    return AppealForModerator(**appeal_out(a).model_dump(), appellant_id=a.appellant_id, decided_by=decided_by,
+def appeal_for_moderator(ctx: Context, a: Appeal, decided_by: str) -> AppealForModerator:
+    """Moderators see reporters only as pseudonyms, so a reporter's appeal shows the reporter's pseudonym."""
+    creator = a.appellant_role == AppellantRole.creator.value
+    appellant = a.appellant_id if creator else pseudonym_for(ctx, a.appellant_id)
+    return AppealForModerator(**appeal_out(a).model_dump(), appellant_id=appellant, decided_by=decided_by,
                               resolved_by=a.resolved_by)
