@@ -41,6 +41,20 @@ def _pg_url_for(dbname: str) -> str:
     return f"{base}/{dbname}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2 with its production cost takes ~0.25 s a hash; the suite hashes thousands of test passwords.
+    The same code path runs, with the library's lowest cost parameters."""
+    from argon2 import PasswordHasher
+
+    from fairflag.services import auth
+
+    production = auth._hasher
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    yield
+    auth._hasher = production
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"

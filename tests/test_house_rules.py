@@ -73,3 +73,17 @@ def test_policy_version_changes_with_content() -> None:
     a = parse_policy(default_policy_text())
     b = parse_policy(default_policy_text().replace("claim_lease_s = 900", "claim_lease_s = 600"))
     assert a.version == b.version and a.full_version != b.full_version
+
+
+def test_policy_file_and_engine_defaults_agree() -> None:
+    """The engines' dataclass defaults (used when a custom policy omits a section) match the default file."""
+    from fairflag.engine.campaigns import CampaignPolicy
+    from fairflag.engine.credibility import CredibilityPolicy
+    from fairflag.engine.misuse import MisusePolicy
+    from fairflag.policy import Triage, load_policy
+
+    policy = load_policy()
+    assert policy.credibility == CredibilityPolicy()
+    assert policy.misuse == MisusePolicy()
+    assert policy.campaigns == CampaignPolicy()
+    assert policy.triage == Triage()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Concatenate, ParamSpec, TypeVar
 
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from fairflag.clock import Clock, SystemClock
@@ -49,9 +50,12 @@ class Fairflag:
         self.run(SYSTEM, lambda ctx: pseudonyms.pseudonym_for(ctx, "bootstrap"))
 
     def warm_campaign_detector(self) -> int:
-        """Feed the detector the stored reports of its window, so a restart does not forget a campaign."""
+        """Feed the detector the stored reports of its window, so a restart does not forget a campaign.
+        Nothing to do on a database that is not migrated yet."""
         from fairflag.services.triage import warm_detector
 
+        if not inspect(self.db.engine).has_table("reports"):
+            return 0
         return self.query(SYSTEM, warm_detector, self.detector)
 
     @contextmanager

@@ -114,7 +114,7 @@ class Strikes(_Strict):
 class Triage(_Strict):
     group_cap: PositiveFloat = 1.0
     group_cap_members: PositiveFloat = 1.5
-    severity_evidence_full: PositiveFloat = 1.0
+    severity_evidence_full: PositiveFloat = 0.8
     credible_reporter: Annotated[float, Field(gt=0, lt=1)] = 0.5
     base_reports_per_view: Annotated[float, Field(gt=0, lt=1)] = 0.0002
     exposure_floor: Annotated[float, Field(ge=0, le=1)] = 0.1

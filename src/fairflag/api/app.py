@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from fairflag import __version__
 from fairflag.api import errors
-from fairflag.api.routes import admin, feed, moderation, platform, webhooks
+from fairflag.api.routes import admin, campaigns, feed, moderation, platform, webhooks
 from fairflag.core import Fairflag
 from fairflag.settings import Settings
 from fairflag.worker import BackgroundWorker
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.auto_migrate:
             core.migrate()
+        core.warm_campaign_detector()
         if worker:
             worker.start()
         try:
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     app.state.core = core
     app.state.worker = worker
     errors.install(app)
-    for module in (platform, moderation, admin, feed, webhooks):
+    for module in (platform, moderation, campaigns, admin, feed, webhooks):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the policy in force")

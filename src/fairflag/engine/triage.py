@@ -1,75 +1,239 @@
-"""Queue priority of a case, with its components stored so the console can say why a case ranks where
-it does.
+"""Case score and automatic restriction: reports are evidence to weigh, not votes to count.
 
-The first formula (issue 1/6) is deliberately simple; the fair triage model of issue 2/6 replaces it
-behind the same function::
+Each case keeps running aggregates of its evidence (:class:`CaseEvidence`), updated in O(1) per report:
+individual reporters add their credibility ``w``; reporters the campaign detector links together form a
+*coordinated group* whose total is bounded. The score, with every component stored, is::
 
-    priority = severity_weight(max severity of active reports)
-               * surface_urgency
-               * (1 + ln(1 + distinct active reporters))
-             + trusted_flagger_bonus   (if any active report comes from a trusted flagger)
-             + automated_score_weight * max classifier score
+    W(group)   = group_cap × (1 − exp(−S_g / group_cap))        S_g = Σ credibility of its members
+    E          = Σ_individual w  +  Σ_groups W(group)  +  Σ_classifiers credibility × score
+    N_eff      = individuals + Σ_groups group_cap_members × (1 − exp(−n_g / group_cap_members))
+    expected   = views × reports_per_view(reason)             organic reports the exposure explains
+    exposure   = floor + (1 − floor) × N_eff / (N_eff + expected)
+    severity   = max(low, max_reason severity_weight(reason) × min(1, E_reason / severity_evidence_full))
+    priority   = severity × surface_urgency × (1 + E × exposure) × owner_factor × signal_factor
+                 + trusted_flagger_bonus (if a trusted flagger reported)
 
-Distinct reporters count once however many reports each files; withdrawn reports do not count.
-The review deadline is ``opened_at + review_deadline_s[surface][severity]``.
+so one coordinated group adds at most ``group_cap`` to E and ``group_cap_members`` to N_eff however
+large it is; a severe reason chosen by low-credibility reporters cannot buy urgency; and 50 reports on a
+video seen 5 million times weigh little while 50 on a video seen 100 times weigh fully (and the campaign
+detector looks at the latter).
+
+An automatic restriction (reversible, pending review; never permanent) needs strong evidence from
+enough *independent credible* sources: see :func:`auto_restriction`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from fairflag.policy import SEVERITY_ORDER, Policy
 
+INDIVIDUAL = "individual"
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass
+class GroupTally:
+    """Running sums for one bucket of reporters (the individual bucket, or one coordinated group)."""
+
+    n: int = 0
+    s: float = 0.0
+    credible_n: int = 0  # members at or above triage.credible_reporter (individual bucket only)
+    credible_s: float = 0.0
+    reasons: dict[str, float] = field(default_factory=dict)
+    campaign: bool = False
+
+    def add(self, weight: float, reason: str, credible: bool, sign: int = 1) -> None:
+        self.n += sign
+        self.s = max(0.0, self.s + sign * weight)
+        self.reasons[reason] = max(0.0, self.reasons.get(reason, 0.0) + sign * weight)
+        if credible:
+            self.credible_n += sign
+            self.credible_s = max(0.0, self.credible_s + sign * weight)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n": self.n, "s": self.s, "credible_n": self.credible_n, "credible_s": self.credible_s,
+                "reasons": dict(self.reasons), "campaign": self.campaign}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> GroupTally:
+        return cls(n=int(d.get("n", 0)), s=float(d.get("s", 0.0)), credible_n=int(d.get("credible_n", 0)),
+                   credible_s=float(d.get("credible_s", 0.0)), reasons=dict(d.get("reasons", {})),
+                   campaign=bool(d.get("campaign", False)))
+
+
+@dataclass
 class CaseEvidence:
-    """Aggregates over a case's active (not withdrawn) reports."""
+    """Everything the score needs about a case's reports, kept as running sums (stored as JSON)."""
 
-    surface: str
-    reasons: frozenset[str]
-    distinct_reporters: int
-    trusted_flagger_reports: int
-    max_automated_score: float
+    individual: GroupTally = field(default_factory=GroupTally)
+    groups: dict[str, GroupTally] = field(default_factory=dict)
+    classifiers: dict[str, dict[str, Any]] = field(default_factory=dict)  # "name@version" -> {w, reason}
+    trusted_flaggers: int = 0
+    unprocessed: int = 0  # reports stored but not counted (reporter's processing suspended)
+
+    def bucket(self, group_key: str) -> GroupTally:
+        if group_key == INDIVIDUAL:
+            return self.individual
+        return self.groups.setdefault(group_key, GroupTally())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"individual": self.individual.to_json(),
+                "groups": {k: g.to_json() for k, g in self.groups.items()},
+                "classifiers": self.classifiers, "trusted_flaggers": self.trusted_flaggers,
+                "unprocessed": self.unprocessed}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any] | None) -> CaseEvidence:
+        if not d:
+            return cls()
+        return cls(individual=GroupTally.from_json(d.get("individual", {})),
+                   groups={k: GroupTally.from_json(v) for k, v in d.get("groups", {}).items()},
+                   classifiers=dict(d.get("classifiers", {})), trusted_flaggers=int(d.get("trusted_flaggers", 0)),
+                   unprocessed=int(d.get("unprocessed", 0)))
 
 
 @dataclass(frozen=True, slots=True)
-class Priority:
+class SubjectFacts:
+    surface: str
+    views: int
+    owner_active_strikes: int
+    signals: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
     value: float
     severity: str
-    components: dict[str, float | int | str]
+    evidence: float
+    effective_reporters: float
+    components: dict[str, Any]
 
 
-def max_severity(policy: Policy, reasons: frozenset[str]) -> str:
-    if not reasons:
-        return SEVERITY_ORDER[0]
-    return max((policy.severity_of(r) for r in reasons), key=SEVERITY_ORDER.index)
+def capped(total: float, cap: float) -> float:
+    """Saturating sum: close to ``total`` while small, never above ``cap``."""
+    return cap * (1.0 - math.exp(-total / cap)) if cap > 0 else 0.0
 
 
-def score(policy: Policy, evidence: CaseEvidence) -> Priority:
-    severity = max_severity(policy, evidence.reasons)
-    severity_weight = policy.severities[severity]  # type: ignore[index]
-    urgency = policy.surfaces[evidence.surface].urgency
-    volume = 1.0 + math.log1p(evidence.distinct_reporters)
-    trusted = policy.triage.trusted_flagger_bonus if evidence.trusted_flagger_reports else 0.0
-    automated = evidence.max_automated_score
-    value = severity_weight * urgency * volume + trusted + automated
-    return Priority(
+def _evidence(ev: CaseEvidence, policy: Policy) -> tuple[float, float, dict[str, float], list[dict[str, Any]]]:
+    t = policy.triage
+    total = ev.individual.s
+    n_eff = float(ev.individual.n)
+    by_reason = dict(ev.individual.reasons)
+    groups = []
+    for key, g in sorted(ev.groups.items()):
+        w = capped(g.s, t.group_cap)
+        n = capped(g.n, t.group_cap_members)
+        total += w
+        n_eff += n
+        for reason, s in g.reasons.items():
+            by_reason[reason] = by_reason.get(reason, 0.0) + (w * s / g.s if g.s > 0 else 0.0)
+        groups.append({"group": key, "members": g.n, "raw_weight": round(g.s, 4), "counted_weight": round(w, 4),
+                       "counted_reporters": round(n, 4), "campaign": g.campaign})
+    for name, c in sorted(ev.classifiers.items()):
+        w = float(c["w"])
+        total += w
+        by_reason[c["reason"]] = by_reason.get(c["reason"], 0.0) + w
+        groups.append({"group": f"classifier:{name}", "members": 1, "raw_weight": round(w, 4),
+                       "counted_weight": round(w, 4), "counted_reporters": 0.0, "campaign": False})
+    return total, n_eff, by_reason, groups
+
+
+def score(ev: CaseEvidence, subject: SubjectFacts, policy: Policy) -> Score:
+    t = policy.triage
+    evidence, n_eff, by_reason, groups = _evidence(ev, policy)
+    # Exposure: organic reports the subject's views explain, against the reasons actually reported.
+    rate = max((policy.reports_per_view(r) for r in by_reason), default=t.base_reports_per_view)
+    expected = subject.views * rate
+    exposure = t.exposure_floor + (1 - t.exposure_floor) * (n_eff / (n_eff + expected) if n_eff + expected else 0)
+    # Credible severity: a reason's severity counts in proportion to the credible evidence behind it.
+    severity_weight = policy.severities["low"]
+    for reason, e in by_reason.items():
+        weight = policy.severities[policy.severity_of(reason)] * min(1.0, e / t.severity_evidence_full)  # type: ignore[index]
+        severity_weight = max(severity_weight, weight)
+    # The label (which sets the review deadline) is the highest level the credible weight reaches.
+    severity = max((s for s in SEVERITY_ORDER if policy.severities[s] <= severity_weight + 1e-9),  # type: ignore[index]
+                   key=SEVERITY_ORDER.index)
+    urgency = policy.surfaces[subject.surface].urgency
+    owner_factor = 1.0 + t.owner_strike_factor * min(subject.owner_active_strikes, t.owner_strike_cap)
+    spam = max(0.0, min(1.0, float(subject.signals.get("spam_score", 0.0))))
+    signal_factor = 1.0 + t.spam_signal_weight * spam
+    trusted = t.trusted_flagger_bonus if ev.trusted_flaggers else 0.0
+    value = severity_weight * urgency * (1.0 + evidence * exposure) * owner_factor * signal_factor + trusted
+    return Score(
         value=round(value, 6),
         severity=severity,
+        evidence=round(evidence, 6),
+        effective_reporters=round(n_eff, 4),
         components={
-            "formula": "severity_weight * surface_urgency * (1 + ln(1 + distinct_reporters)) "
-            "+ trusted_flagger_bonus + automated_score_weight * max_automated_score",
+            "formula": "severity_weight × surface_urgency × (1 + evidence × exposure) × owner_factor × "
+                       "signal_factor + trusted_flagger_bonus",
+            "severity_weight": round(severity_weight, 4),
             "severity": severity,
-            "severity_weight": severity_weight,
             "surface_urgency": urgency,
-            "distinct_reporters": evidence.distinct_reporters,
-            "volume_factor": round(volume, 6),
+            "evidence": round(evidence, 4),
+            "evidence_by_reason": {k: round(v, 4) for k, v in sorted(by_reason.items())},
+            "individual_reporters": ev.individual.n,
+            "credible_individual_reporters": ev.individual.credible_n,
+            "effective_reporters": round(n_eff, 4),
+            "coordinated_groups": groups,
+            "views": subject.views,
+            "expected_organic_reports": round(expected, 4),
+            "exposure": round(exposure, 4),
+            "owner_active_strikes": subject.owner_active_strikes,
+            "owner_factor": round(owner_factor, 4),
+            "spam_score": spam,
+            "signal_factor": round(signal_factor, 4),
             "trusted_flagger_bonus": trusted,
-            "automated_component": round(automated, 6),
+            "unprocessed_reports": ev.unprocessed,
         },
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RestrictionVerdict:
+    restrict: bool
+    reason: str
+    units: int = 0
+    evidence: float = 0.0
+
+
+def auto_restriction(ev: CaseEvidence, s: Score, subject: SubjectFacts, policy: Policy, *,
+                     protected: bool) -> RestrictionVerdict:
+    """Whether to restrict visibility now, pending review. Rule, in order (each refusal says why):
+
+    1. the policy enables it, and the subject is not the target of a detected campaign (``protected``);
+    2. the credible severity reaches ``auto_restriction.min_severity``;
+    3. the reporters do not outnumber what the subject's views make plausible (an exposure anomaly);
+    4. independent credible units — individual reporters at or above ``triage.credible_reporter``, plus a
+       classifier whose credibility × score reaches ``classifier_min`` — number at least ``min_independent``
+       (or a credible classifier plus at least one credible human), and their evidence reaches
+       ``min_evidence``. Coordinated groups never count toward it, whatever their size.
+    """
+    a = policy.auto_restriction
+    if not a.enabled:
+        return RestrictionVerdict(False, "automatic restriction is disabled by policy")
+    if protected:
+        return RestrictionVerdict(False, "the subject is the target of a detected campaign")
+    if SEVERITY_ORDER.index(s.severity) < SEVERITY_ORDER.index(a.min_severity):
+        return RestrictionVerdict(False, f"credible severity {s.severity} is below {a.min_severity}")
+    reporters = ev.individual.n + sum(g.n for g in ev.groups.values())
+    if subject.views > 0 and reporters > max(a.min_independent, subject.views * policy.triage.plausible_report_rate):
+        return RestrictionVerdict(False, f"{reporters} reporters for {subject.views} views is implausible")
+    humans = ev.individual.credible_n
+    human_evidence = ev.individual.credible_s
+    classifier_units = [c for c in ev.classifiers.values() if float(c["w"]) >= a.classifier_min]
+    units = humans + len(classifier_units)
+    evidence = human_evidence + sum(float(c["w"]) for c in classifier_units)
+    enough_units = units >= a.min_independent or (classifier_units and humans >= 1)
+    if not enough_units:
+        return RestrictionVerdict(False, f"{humans} credible independent reporters and {len(classifier_units)} "
+                                         f"credible classifiers are not enough", units, evidence)
+    if evidence < a.min_evidence:
+        return RestrictionVerdict(False, f"credible evidence {evidence:.2f} is below {a.min_evidence}", units, evidence)
+    return RestrictionVerdict(True, f"{units} independent credible sources, evidence {evidence:.2f}", units, evidence)
 
 
 def deadline(policy: Policy, surface: str, severity: str, opened_at: datetime) -> datetime:

@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from fairflag.delivery import outbox
 from fairflag.domain.enums import ActionKind, AppealStatus, AppellantRole, DecisionOutcome, ReportOutcome
 from fairflag.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fairflag.domain.events import EventKind
@@ -67,7 +68,7 @@ class ResolutionIn(Input):
     statement: str = Field(description="The reasons for the resolution, shown to the appellant.")
     action: ActionKind | None = Field(None, description="For an overturned reporter appeal: the action now taken.")
     rule: str | None = None
-    duration_s: int | None = Field(None, gt=0)
+    duration_s: int | None = Field(None, gt=0, le=10 * 365 * 86400)
 
 
 class AppealOut(BaseModel):
@@ -207,6 +208,12 @@ def _flip_outcomes(ctx: Context, decision: Decision, old: ReportOutcome, new: Re
         reputation.record_outcome(ctx, key, report.reason, new.value)  # type: ignore[arg-type]
     ctx.record(EventKind.report_outcome_set, "decision", decision.id,
                {"case_id": decision.case_id, new.value: [r.id for r, _ in rows], "appeal_id": appeal_id})
+    # The platform tells the reporters that the outcome of their reports changed.
+    outbox.enqueue(ctx, decisions.REPORTS_RESOLVED, {
+        "decision_id": decision.id, "subject_id": decision.subject_id, "outcome": "overturned_on_appeal",
+        "appeal_id": appeal_id,
+        "reports": [{"report_id": r.id, "reporter_id": r.reporter_id, "outcome": new.value} for r, _ in rows],
+    })
 
 
 def appeal_out(a: Appeal) -> AppealOut:

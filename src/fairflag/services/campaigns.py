@@ -29,6 +29,7 @@ from fairflag.store.tables import (
     CampaignMember,
     CampaignTarget,
     Case,
+    CaseReporter,
     Report,
     ReportState,
     Subject,
@@ -120,14 +121,21 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> Campaign:
                 "new_targets": sorted(new_targets)[:50], "evidence": dict(snap.evidence)}, actor=SYSTEM)
     if campaign.status == CampaignStatus.dismissed.value:
         return campaign
+    # Regroup only what changed: open cases where a newly linked member was counted on their own, and the
+    # open cases of newly covered targets (which also become protected). Indexed, never all the members' cases.
+    affected: set[str] = set(ctx.session.scalars(
+        select(CaseReporter.case_id).join(Case, Case.id == CaseReporter.case_id)
+        .where(CaseReporter.reporter_id.in_(sorted(new_members)), CaseReporter.group_key != snap.key,
+               Case.status == "open", Case.subject_id.in_(sorted(snap.targets)))
+    )) if new_members else set()
+    if new_targets:
+        affected |= set(ctx.session.scalars(
+            select(Case.id).where(Case.subject_id.in_(sorted(new_targets)), Case.status == "open")))
     members = set(snap.reporters)
-    for subject_id in sorted(snap.targets):
-        if subject_id not in new_targets and not new_members:
-            continue
-        case = ctx.session.scalars(select(Case).where(Case.subject_id == subject_id, Case.status == "open")
-                                   .with_for_update()).first()
-        subject = ctx.session.get(Subject, subject_id)
-        if case is None or subject is None:
+    for case_id in sorted(affected):
+        case = ctx.session.scalars(select(Case).where(Case.id == case_id).with_for_update()).one()
+        subject = ctx.session.get(Subject, case.subject_id)
+        if subject is None:
             continue
         regroup_case(ctx, case, members, snap.key)
         rescore(ctx, case, subject)

@@ -16,7 +16,7 @@ from fairflag.services.context import Context
 from fairflag.services.permissions import MODERATORS, READERS, require_role
 from fairflag.services.pseudonyms import pseudonym_for
 from fairflag.store import cases as case_store
-from fairflag.store.tables import Case, Event, Report, ReportState, Subject
+from fairflag.store.tables import Campaign, CampaignTarget, Case, Event, Report, ReportState, Subject
 
 
 class QueueEmpty(Conflict):
@@ -62,10 +62,17 @@ class CaseHistoryEntry(BaseModel):
     data: dict[str, Any]
 
 
+class CaseCampaign(BaseModel):
+    id: str
+    status: str
+    confidence: float
+
+
 class CaseDetail(CaseSummary):
     subject: dict[str, Any]
     reports: list[ReportForModerator]
     history: list[CaseHistoryEntry]
+    campaigns: list[CaseCampaign]  # detected campaigns targeting the subject (why it may be protected)
 
 
 def summary(ctx: Context, case: Case, surface: str) -> CaseSummary:
@@ -128,13 +135,20 @@ def get_case(ctx: Context, case_id: str) -> CaseDetail:
                          policy_version=e.policy_version, data=e.data or {})
         for e in events
     ]
+    campaigns = [
+        CaseCampaign(id=c.id, status=c.status, confidence=c.confidence)
+        for c in ctx.session.scalars(
+            select(Campaign).join(CampaignTarget, CampaignTarget.campaign_id == Campaign.id)
+            .where(CampaignTarget.subject_id == subject.id).order_by(Campaign.first_at)
+        )
+    ]
     base = summary(ctx, case, subject.surface)
     return CaseDetail(
         **base.model_dump(),
         subject={"id": subject.id, "surface": subject.surface, "owner_id": subject.owner_id,
                  "views": subject.views, "is_live": subject.is_live, "signals": subject.signals or {},
                  "created_at": subject.created_at},
-        reports=reports, history=history,
+        reports=reports, history=history, campaigns=campaigns,
     )
 
 

@@ -14,12 +14,11 @@ from fairflag.domain import cases as case_rules
 from fairflag.domain.enums import ReportOutcome, ReportSource
 from fairflag.domain.errors import Conflict, InvalidInput, NotFound
 from fairflag.domain.events import EventKind
-from fairflag.engine import triage
-from fairflag.services import validation
+from fairflag.engine.triage import deadline
+from fairflag.services import triage, validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import Input
 from fairflag.services.platform import ensure_account
-from fairflag.services.priority import reprioritise
 from fairflag.store import cases as case_store
 from fairflag.store.tables import Account, Case, Report, ReportState, Subject
 
@@ -76,6 +75,8 @@ class ReportReceipt(BaseModel):
     source: ReportSource
     outcome: ReportOutcome
     withdrawn_at: datetime | None
+    processed: bool = Field(True, description="False when the reporter's processing is suspended (DSA Art. 23): "
+                            "the report is stored but not counted.")
     reported_at: datetime
     received_at: datetime
     replayed: bool = Field(False, description="True when this answers a retry with the same idempotency key.")
@@ -131,8 +132,10 @@ def file_report(ctx: Context, body: ReportIn, *, service_key_id: str | None = No
         received_at=ctx.now(), service_key_id=service_key_id, idempotency_key=body.idempotency_key,
         request_hash=digest, policy_version=policy.full_version,
     )
+    state = ReportState(report_id=report.id, outcome=ReportOutcome.pending.value, updated_at=ctx.now(),
+                        processed=True, weight=0.0, suspicion={})
     ctx.session.add(report)
-    ctx.session.add(ReportState(report_id=report.id, outcome=ReportOutcome.pending.value, updated_at=ctx.now()))
+    ctx.session.add(state)
     ctx.session.flush()
     ctx.record(
         EventKind.report_filed, "report", report.id,
@@ -141,7 +144,7 @@ def file_report(ctx: Context, body: ReportIn, *, service_key_id: str | None = No
         occurred_at=reported_at,
     )
     case_store.transition(ctx.session, case, case_rules.ReportAttached(report.id, ctx.now()))
-    reprioritise(ctx, case, subject)
+    triage.weigh_report(ctx, report, state, subject, case, reporter)
     return receipt(ctx, report, replayed=False)
 
 
@@ -169,7 +172,7 @@ def _open_case(ctx: Context, subject: Subject, at: datetime) -> Case:
     case = Case(
         id=ctx.ids.new("case"), subject_id=subject.id, status="open", opened_at=ctx.now(), updated_at=ctx.now(),
         severity=severity, priority=0.0, priority_components={},
-        deadline_at=triage.deadline(ctx.policy, subject.surface, severity, ctx.now()),
+        deadline_at=deadline(ctx.policy, subject.surface, severity, ctx.now()),
         policy_version=ctx.policy.full_version, version=0,
     )
     # The reducer is the one place that says what a new case looks like; the row mirrors it.
@@ -203,7 +206,7 @@ def withdraw_report(ctx: Context, report_id: str, body: WithdrawalIn) -> ReportR
     if case.status == "open":
         subject = ctx.session.get(Subject, report.subject_id)
         assert subject is not None
-        reprioritise(ctx, case, subject)
+        triage.withdraw(ctx, report, case, subject)
     return receipt(ctx, report, replayed=False)
 
 
@@ -213,6 +216,7 @@ def receipt(ctx: Context, report: Report, *, replayed: bool) -> ReportReceipt:
     return ReportReceipt(
         id=report.id, case_id=report.case_id, subject_id=report.subject_id, reporter_id=report.reporter_id,
         reason=report.reason, source=ReportSource(report.source), outcome=ReportOutcome(state.outcome),
-        withdrawn_at=state.withdrawn_at, reported_at=report.reported_at, received_at=report.received_at,
+        withdrawn_at=state.withdrawn_at, processed=state.processed, reported_at=report.reported_at,
+        received_at=report.received_at,
         replayed=replayed,
     )

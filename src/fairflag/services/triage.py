@@ -1,9 +1,11 @@
 """Weighing a report as it arrives: credibility, coordination, evidence, score and automatic restriction.
 
 Cost per report is bounded, whatever the size of the case or the history: one row each for the reporter's
-stats, the case, the case-reporter pair and the subject (primary-key lookups), the campaign detector's
-in-memory sliding-window state, and the case's running evidence sums. Nothing scans the case's reports,
-except once when a campaign is first detected behind it (regrouping its members).
+stats, the case, the case-reporter pair and the subject (primary-key lookups), indexed checks for the
+owner's strikes (ix_strikes_account), campaign protection (ix_campaign_targets_subject) and an active
+automatic restriction (ix_actions_target), the campaign detector's in-memory sliding-window state, and the
+case's running evidence sums. Nothing scans a case's reports. When a reporter is newly linked into a
+campaign, only the open cases they were counted on are regrouped (ix_case_reporters_reporter).
 """
 
 from __future__ import annotations

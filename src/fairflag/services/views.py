@@ -111,6 +111,7 @@ def creator_notices(ctx: Context, account_id: str) -> CreatorNotices:
         .where(Decision.owner_id == account_id, Decision.outcome == DecisionOutcome.violation.value)
         .order_by(Decision.decided_at, Decision.id)
     ).all()
+    appealed = set(ctx.session.scalars(select(Appeal.decision_id).where(Appeal.appellant_id == account_id)))
     statements = []
     for d, surface in rows:
         assert d.action is not None and d.rule is not None
@@ -121,7 +122,8 @@ def creator_notices(ctx: Context, account_id: str) -> CreatorNotices:
             facts_and_circumstances=d.statement, basis="notice", automated_detection=False,
             automated_decision=False, decided_at=d.decided_at, policy_version=d.policy_version,
             redress=REDRESS.format(deadline=d.appeal_deadline_at.date().isoformat()),
-            appeal_deadline_at=d.appeal_deadline_at, appealable_now=now <= d.appeal_deadline_at,
+            appeal_deadline_at=d.appeal_deadline_at,
+            appealable_now=now <= d.appeal_deadline_at and d.id not in appealed,
         ))
     actions = ctx.session.scalars(
         select(EnforcementAction).where(EnforcementAction.owner_id == account_id)
@@ -182,6 +184,7 @@ def reporter_view(ctx: Context, account_id: str, limit: int = 200) -> ReporterVi
     ).all()
     case_ids = {r.case_id for r, _ in rows}
     by_case: dict[str, list[DecisionSummary]] = {}
+    appealed = set(ctx.session.scalars(select(Appeal.decision_id).where(Appeal.appellant_id == account_id)))
     if case_ids:
         for d in ctx.session.scalars(
             select(Decision).where(Decision.case_id.in_(case_ids)).order_by(Decision.decided_at, Decision.id)
@@ -189,7 +192,8 @@ def reporter_view(ctx: Context, account_id: str, limit: int = 200) -> ReporterVi
             by_case.setdefault(d.case_id, []).append(DecisionSummary(
                 id=d.id, outcome=DecisionOutcome(d.outcome), action=ActionKind(d.action) if d.action else None,
                 rule=d.rule, decided_at=d.decided_at, appeal_deadline_at=d.appeal_deadline_at,
-                appealable_now=d.outcome == DecisionOutcome.no_violation.value and now <= d.appeal_deadline_at,
+                appealable_now=d.outcome == DecisionOutcome.no_violation.value and now <= d.appeal_deadline_at
+                and d.id not in appealed,
             ))
     reports = [
         ReporterReport(id=r.id, subject_id=r.subject_id, reason=r.reason, source=ReportSource(r.source),

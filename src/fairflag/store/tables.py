@@ -223,6 +223,9 @@ class CaseReporter(Base):
     reason: Mapped[str] = mapped_column(String(50))
     first_report_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    # the cases a reporter was counted on (regrouping them when they turn out to be in a campaign)
+    __table_args__ = (Index("ix_case_reporters_reporter", "reporter_id"),)
+
 
 class ReporterStats(Base):
     """Projection: a reporter's (or classifier's, id ``classifier:name@version``) decided outcomes, decayed,
@@ -326,6 +329,8 @@ class EnforcementAction(Base):
     __table_args__ = (
         # the expiry sweep: active actions whose time is up
         Index("ix_actions_expiry", "status", "ends_at"),
+        # triage, on every report: is there an active automatic restriction on this subject?
+        Index("ix_actions_target", "target_id", "status"),
     )
 
 
