@@ -20,7 +20,7 @@ from fairflag.core import Fairflag
 from fairflag.domain.enums import Role
 from fairflag.services import auth
 from fairflag.settings import Settings
-from tests.support import CLI, PASSWORD, create_user
+from tests.support import CLI, PASSWORD, Platform, create_user
 
 
 @pytest.fixture
@@ -50,3 +50,21 @@ def test_api_never_fails_and_matches_its_schema(fuzz_app: tuple[FastAPI, dict[st
                 case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
         fuzz()
+
+
+def test_cursor_beyond_bigint_is_refused_not_crashed(plat: Platform) -> None:
+    """Found by the fuzzer on PostgreSQL: a cursor past BIGINT was a 500; now it is a named 422."""
+    r = plat.client.get(f"/v1/events?after={2**63}", headers=plat.key)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "after"
+    r = plat.client.get(f"/v1/audit?after={2**63}", headers=plat.users["admin1"])
+    assert r.status_code == 422 and r.json()["error"]["field"] == "after"
+    assert plat.client.get(f"/v1/events?after={2**63 - 1}", headers=plat.key).json()["events"] == []
+
+
+def test_numbers_beyond_storage_are_refused_not_crashed(plat: Platform) -> None:
+    """Found by the fuzzer on SQLite: followers past int64 overflowed the driver (a 500)."""
+    r = plat.client.post("/v1/accounts", json={"id": "big", "followers": 2**63}, headers=plat.key)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "followers"
+    r = plat.client.post("/v1/subjects", json={"id": "v", "surface": "video", "owner_id": "big",
+                                               "signals": {"spam_score": "Infinity"}}, headers=plat.key)
+    assert r.status_code == 422 and r.json()["error"]["field"].startswith("signals")

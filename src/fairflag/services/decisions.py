@@ -28,7 +28,8 @@ class DecisionIn(Input):
     action: ActionKind | None = Field(None, description="Required when outcome is violation.")
     rule: str | None = Field(None, description="The reason code of the rule broken (violation only).")
     statement: str = Field(description="Statement of reasons shown to the creator (DSA Art. 17).")
-    duration_s: int | None = Field(None, gt=0, description="For time-limited actions, e.g. suspend.")
+    duration_s: int | None = Field(None, gt=0, le=10 * 365 * 86400,
+                                   description="For time-limited actions, e.g. suspend.")
     report_outcomes: dict[str, Literal["upheld", "rejected", "abusive"]] = Field(
         default_factory=dict,
         description="Per-report overrides; by default a violation upholds every report and no violation "

@@ -15,7 +15,9 @@ from fairflag.services.context import Context
 from fairflag.services.inputs import Input
 from fairflag.store.tables import Account, Subject
 
-NonNegative = Annotated[int, Field(ge=0)]
+# Counts are stored as BIGINT: bound them so an absurd value is a 422, not a database overflow.
+NonNegative = Annotated[int, Field(ge=0, le=2**63 - 1)]
+Signal = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class AccountIn(Input):
@@ -33,7 +35,7 @@ class SubjectIn(Input):
     created_at: datetime | None = None
     views: NonNegative = 0
     is_live: bool = False
-    signals: dict[str, float] = Field(
+    signals: dict[str, Signal] = Field(
         default_factory=dict,
         description="Engagement and spam signals from the platform (e.g. likes, shares, spam_score).",
         max_length=50,

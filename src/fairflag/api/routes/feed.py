@@ -26,6 +26,6 @@ def _page(ctx: Context, after: int, limit: int) -> FeedPage:
 
 
 @router.get("/events", summary="Actions and outcomes for the platform, after a cursor, in commit order")
-def feed(core: CoreDep, actor: PlatformActor, after: Annotated[int, Query(ge=0)] = 0,
+def feed(core: CoreDep, actor: PlatformActor, after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
          limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> FeedPage:
     return core.query(actor, _page, after, limit)

@@ -64,6 +64,6 @@ def resolve_appeal(appeal_id: PathId, body: appeals.ResolutionIn, core: CoreDep,
 
 
 @router.get("/audit", summary="The audit log (admins and auditors)")
-def audit_log(core: CoreDep, actor: UserActor, after: Annotated[int, Query(ge=0)] = 0,
+def audit_log(core: CoreDep, actor: UserActor, after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> audit.AuditPage:
     return core.query(actor, audit.read_log, after, limit)
