@@ -178,6 +178,9 @@ policy_app = typer.Typer(help="The moderation policy file.", no_args_is_help=Tru
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(policy_app, name="policy")
+bench_app = typer.Typer(help="Benchmarks: speed and memory, written to a JSON file.", no_args_is_help=True,
+                        rich_markup_mode=None)
+app.add_typer(bench_app, name="bench")
 
 
 @app.callback()
@@ -412,3 +415,35 @@ def _print_policy(policy: Policy, source: str) -> None:
 
 if __name__ == "__main__":
     app(prog_name="fairflag")
+
+
+@bench_app.command("intake")
+def bench_intake(
+    reports_n: Annotated[int, typer.Option("--reports", min=100, help="How many reports to file.")] = 5000,
+    database_url: Annotated[str | None, typer.Option(
+        help="Database to benchmark (it must be empty or scratch); a temporary SQLite file by default.")] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the results (JSON, appended).")] = Path(
+        "docs/benchmarks/intake.json"),
+) -> None:
+    """File reports through the real services (fair triage, campaign detector) and measure speed and memory."""
+    import json
+    import tempfile
+
+    from rich.progress import Progress
+
+    from fairflag.bench.intake import as_dict, run_intake
+
+    with tempfile.TemporaryDirectory() as scratch:
+        url = database_url or f"sqlite:///{scratch}/bench.db"
+        _database_url.set(url)
+        with Progress(console=_stderr()) as progress:
+            task = progress.add_task("filing reports", total=reports_n)
+            result = run_intake(url, reports_n=reports_n,
+                                on_progress=lambda n: progress.update(task, completed=n))
+    row = as_dict(result)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    history = json.loads(out.read_text()) if out.exists() else []
+    history.append(row)
+    out.write_text(json.dumps(history, indent=2) + "\n")
+    for key, value in row.items():
+        _stdout().print(f"{key:>28}: {value}")
