@@ -144,3 +144,16 @@ def test_misuse_warns_before_suspending() -> None:
     warned = misuse.MisuseState(warned_at=T0)
     v = misuse.evaluate(warned, abusive_in_window=6, abusive_since_warning=3, at=T0 + timedelta(days=1), policy=p)
     assert v.action == "suspend" and v.until == T0 + timedelta(days=8)
+
+
+@given(st.lists(st.tuples(weights, st.sampled_from(["spam", "violence"]), st.sampled_from(["individual", "g1", "g2"])),
+                max_size=20), weights, st.sampled_from(["individual", "g1"]))
+def test_uncount_takes_back_exactly_what_was_counted(base: list[tuple[float, str, str]], w: float, group: str) -> None:
+    ev = triage.CaseEvidence()
+    for weight, reason, g in base:
+        ev.bucket(g).add(weight, reason, weight >= 0.5 and g == "individual")
+    before = triage.score(ev, facts(), POLICY)
+    ev.bucket(group).add(w, "hate", w >= 0.5 and group == "individual")
+    ev.uncount(group, w, "hate", w >= 0.5)
+    after = triage.score(ev, facts(), POLICY)
+    assert abs(after.value - before.value) < 1e-6 and abs(after.evidence - before.evidence) < 1e-6

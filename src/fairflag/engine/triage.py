@@ -79,6 +79,13 @@ class CaseEvidence:
             return self.individual
         return self.groups.setdefault(group_key, GroupTally())
 
+    def uncount(self, group_key: str, weight: float, reason: str, credible: bool) -> None:
+        """Take one reporter's contribution back out (withdrawn, or moved to a campaign's group)."""
+        bucket = self.bucket(group_key)
+        bucket.add(weight, reason, credible and group_key == INDIVIDUAL, sign=-1)
+        if group_key != INDIVIDUAL and bucket.n <= 0:
+            self.groups.pop(group_key, None)
+
     def to_json(self) -> dict[str, Any]:
         return {"individual": self.individual.to_json(),
                 "groups": {k: g.to_json() for k, g in self.groups.items()},

@@ -132,10 +132,7 @@ def withdraw(ctx: Context, report: Report, case: Case, subject: Subject) -> None
         )
         if remaining is None:
             evidence = triage.CaseEvidence.from_json(case.evidence)
-            bucket = evidence.bucket(row.group_key)
-            bucket.add(row.weight, row.reason, row.credible and row.group_key == triage.INDIVIDUAL, sign=-1)
-            if bucket is not evidence.individual and bucket.n <= 0:
-                evidence.groups.pop(row.group_key, None)
+            evidence.uncount(row.group_key, row.weight, row.reason, row.credible)
             if report.source == ReportSource.trusted_flagger.value:
                 evidence.trusted_flaggers = max(0, evidence.trusted_flaggers - 1)
             case.evidence = evidence.to_json()
@@ -201,10 +198,7 @@ def regroup_case(ctx: Context, case: Case, members: set[str], campaign_key: str)
     for row in rows:
         if row.reporter_id not in members:
             continue
-        old = evidence.bucket(row.group_key)
-        old.add(row.weight, row.reason, row.credible and row.group_key == triage.INDIVIDUAL, sign=-1)
-        if old is not evidence.individual and old.n <= 0:
-            evidence.groups.pop(row.group_key, None)
+        evidence.uncount(row.group_key, row.weight, row.reason, row.credible)
         new = evidence.bucket(campaign_key)
         new.campaign = True
         new.add(row.weight, row.reason, False)
