@@ -178,6 +178,10 @@ policy_app = typer.Typer(help="The moderation policy file.", no_args_is_help=Tru
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(policy_app, name="policy")
+# `fairflag simulate`: the quality benchmark (fairflag.sim), registered as a command of the main CLI.
+from fairflag.sim.cli import simulate as _simulate  # noqa: E402
+
+app.command("simulate", help=_simulate.__doc__)(_simulate)
 bench_app = typer.Typer(help="Benchmarks: speed and memory, written to a JSON file.", no_args_is_help=True,
                         rich_markup_mode=None)
 app.add_typer(bench_app, name="bench")

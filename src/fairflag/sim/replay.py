@@ -1,0 +1,253 @@
+"""Replaying a stream through the real fairflag services and store.
+
+A fresh SQLite file (WAL) in a temporary directory, migrated with the real migrations, and a real
+:class:`~fairflag.core.Fairflag` with a :class:`~fairflag.clock.ManualClock` and seeded ids. The clock is set
+to each event's time (negative times are history before the window) and the event goes through the same use
+cases the HTTP API calls: ``platform.upsert_account``, ``platform.upsert_subject``, ``reports.file_report``
+(with ``reported_at``), ``queue.claim_next`` and ``decisions.decide`` for the simulated reviewers and
+``worker.run_once`` for expiries. Nothing here knows how fairflag weighs a report: the outcomes are read back
+from the stored tables (actions, decisions, campaigns, reporter stats), so the replay measures whatever the
+services do.
+
+Per-report cost is one unit of work. Account and subject descriptions are applied lazily, inside the unit of
+work of the next report that names them (an account or views line alone changes nothing fairflag computes
+until a report arrives), so a stream's many account and views lines cost no transactions of their own. The
+throwaway database runs with ``synchronous=OFF``: a crash loses a simulation, never a report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, func, select
+
+from fairflag import worker
+from fairflag.clock import ManualClock
+from fairflag.core import Fairflag
+from fairflag.domain.enums import ActionKind, ActorType, DecisionOutcome, ReportSource, Role, Surface
+from fairflag.domain.errors import DomainError
+from fairflag.ids import SeededIds
+from fairflag.policy import Policy
+from fairflag.services import decisions, platform, queue, reports
+from fairflag.services.context import Actor, Context
+from fairflag.sim.baselines import Action, EngineResults, Restriction, ReviewItem, SimDecision
+from fairflag.sim.events import AccountEvent, EventsError, ReportEvent, Stream, SubjectEvent, ViewsEvent
+from fairflag.store import migrate
+from fairflag.store.db import Database
+from fairflag.store.tables import (
+    Campaign,
+    CampaignMember,
+    Case,
+    Decision,
+    EnforcementAction,
+    Report,
+    ReporterStats,
+)
+
+PLATFORM = Actor(ActorType.platform, "sim-platform")
+MODERATOR = Actor(ActorType.user, "sim-moderator", Role.moderator)
+STATEMENT = "Simulated review against the scenario's ground truth."
+NOT_RESTRICTIONS = frozenset({"warn", "demonetize"})  # actions that leave the subject visible
+
+
+@dataclass
+class _Subject:
+    ev: SubjectEvent
+    views: int
+    live: bool
+
+
+def fast_sqlite(db: Database) -> None:
+    """A simulation's database is disposable: skip fsync on every commit (the WAL stays)."""
+
+    @event.listens_for(db.engine, "connect")
+    def _no_fsync(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.close()
+
+
+class FairflagEngine:
+    """The real services behind the runner's :class:`~fairflag.sim.baselines.Engine` interface."""
+
+    name = "fairflag"
+
+    def __init__(self, stream: Stream, workdir: Path, *, seed: int, policy: Policy,
+                 track: frozenset[str] = frozenset()) -> None:
+        self.stream = stream
+        self.start: datetime = stream.header.start
+        self.db = Database(f"sqlite:///{workdir / 'fairflag.db'}")
+        fast_sqlite(self.db)
+        migrate.upgrade(self.db)
+        self.clock = ManualClock(self.start)
+        self.core = Fairflag(self.db, policy, clock=self.clock, ids=SeededIds(seed), provenance="sim")
+        self.accounts: dict[str, AccountEvent] = {}
+        self.dirty_accounts: set[str] = set()
+        self.subjects: dict[str, _Subject] = {}
+        self.dirty_subjects: set[str] = set()
+        self.keys: dict[str, int] = {}  # fairflag report id -> the report's key in the stream
+        self.ids: dict[int, str] = {}
+        self.track = track
+        self.traces: dict[str, list[tuple[float, float]]] = {s: [] for s in track}
+
+    def at(self, t: float) -> datetime:
+        return self.start + timedelta(seconds=t)
+
+    def seconds(self, when: datetime) -> float:
+        return (when - self.start).total_seconds()
+
+    # descriptions: remembered, applied with the next report that needs them
+
+    def on_account(self, ev: AccountEvent) -> None:
+        self.accounts[ev.id] = ev
+        self.dirty_accounts.add(ev.id)
+
+    def on_subject(self, ev: SubjectEvent) -> None:
+        live = ev.kind == "livestream" and ev.live_until is not None and ev.live_until > ev.t
+        self.subjects[ev.id] = _Subject(ev, ev.views, live)
+        self.dirty_subjects.add(ev.id)
+
+    def on_views(self, ev: ViewsEvent) -> None:
+        self.subjects[ev.subject].views = ev.views
+        self.dirty_subjects.add(ev.subject)
+
+    def on_live_end(self, subject: str, t: float) -> None:
+        self.subjects[subject].live = False
+        self.dirty_subjects.add(subject)
+
+    def _pending(self, subject_id: str, reporter_id: str | None) -> tuple[list[str], bool]:
+        owner = self.subjects[subject_id].ev.owner
+        accounts = [a for a in dict.fromkeys((owner, reporter_id)) if a is not None and a in self.dirty_accounts]
+        return accounts, subject_id in self.dirty_subjects
+
+    def _describe(self, ctx: Context, subject_id: str, accounts: list[str], subject: bool) -> None:
+        for account_id in accounts:
+            a = self.accounts[account_id]
+            platform.upsert_account(ctx, platform.AccountIn(
+                id=a.id, created_at=None if a.created_at is None else self.at(a.created_at),
+                verified=a.verified, trusted_flagger=a.trusted_flagger, followers=a.followers))
+        if subject:
+            s = self.subjects[subject_id]
+            platform.upsert_subject(ctx, platform.SubjectIn(
+                id=s.ev.id, surface=Surface(s.ev.kind), owner_id=s.ev.owner,
+                created_at=None if s.ev.created_at is None else self.at(s.ev.created_at), views=s.views,
+                is_live=s.live))
+
+    def _described(self, subject_id: str, accounts: list[str], subject: bool) -> None:
+        """Only once the unit of work committed (a retried unit of work must describe them again)."""
+        self.dirty_accounts.difference_update(accounts)
+        if subject:
+            self.dirty_subjects.discard(subject_id)
+
+    # reports
+
+    def on_report(self, key: int, ev: ReportEvent) -> list[Action]:
+        self.clock.set(self.at(ev.t))
+        body = reports.ReportIn(
+            reporter_id=ev.reporter, subject_id=ev.subject, reason=ev.reason, text=ev.text,
+            source=ReportSource(ev.source), classifier=_classifier(ev), fp_net=ev.fp_net, fp_dev=ev.fp_dev,
+            reported_at=self.clock.now(),
+        )
+        accounts, subject = self._pending(ev.subject, ev.reporter)
+        try:
+            report_id, priority = self.core.run(PLATFORM, self._file, body, accounts, subject)
+        except DomainError as exc:
+            raise EventsError(ev.line, f"fairflag refused the report: {exc.message}"
+                              + (f" ({exc.field})" if exc.field else ""), self.stream.source) from exc
+        self._described(ev.subject, accounts, subject)
+        self.keys[report_id] = key
+        self.ids[key] = report_id
+        if ev.subject in self.traces:
+            self.traces[ev.subject].append((ev.t, priority))
+        return []  # restrictions are read back from the actions table at the end
+
+    def _file(self, ctx: Context, body: reports.ReportIn, accounts: list[str], subject: bool) -> tuple[str, float]:
+        self._describe(ctx, body.subject_id, accounts, subject)
+        receipt = reports.file_report(ctx, body)
+        case = ctx.session.get(Case, receipt.case_id)
+        return receipt.id, float(case.priority) if case is not None else 0.0
+
+    # reviewers and background work
+
+    def tick(self, t: float) -> None:
+        self.clock.set(self.at(t))
+        worker.run_once(self.core)
+
+    def next_for_review(self, t: float) -> ReviewItem | None:
+        self.clock.set(self.at(t))
+        claimed = self.core.run(MODERATOR, _claim)
+        if claimed is None:
+            return None
+        case_id, subject_id, report_ids = claimed
+        return ReviewItem(case_id, subject_id, tuple(self.keys[r] for r in report_ids if r in self.keys))
+
+    def decide(self, item: ReviewItem, decision: SimDecision, t: float) -> None:
+        self.clock.set(self.at(t))
+        if decision.violation:
+            body = decisions.DecisionIn(outcome=DecisionOutcome.violation, action=ActionKind(decision.action),
+                                        rule=decision.rule, statement=STATEMENT)
+        else:
+            body = decisions.DecisionIn(outcome=DecisionOutcome.no_violation, statement=STATEMENT,
+                                        report_outcomes={self.ids[k]: "abusive" for k in sorted(decision.abusive)})
+        self.core.run(MODERATOR, decisions.decide, item.ref, body)
+
+    # outcomes, from the stored tables
+
+    def results(self) -> EngineResults:
+        account_subjects = {s for s, state in self.subjects.items() if state.ev.kind == "account"}
+        restrictions = []
+        with self.db.reader() as session:
+            rows = session.execute(select(
+                EnforcementAction.target_type, EnforcementAction.target_id, EnforcementAction.kind,
+                EnforcementAction.automatic, EnforcementAction.starts_at, EnforcementAction.ended_at,
+            ).order_by(EnforcementAction.starts_at, EnforcementAction.id)).all()
+            for target_type, target_id, kind, automatic, starts_at, ended_at in rows:
+                if kind in NOT_RESTRICTIONS:
+                    continue
+                if target_type == "subject" or target_id in account_subjects:
+                    restrictions.append(Restriction(
+                        subject=target_id, start=self.seconds(starts_at),
+                        end=None if ended_at is None else self.seconds(ended_at),
+                        by="auto" if automatic else "moderator", kind=kind))
+            flagged = set(session.scalars(
+                select(CampaignMember.reporter_id).join(Campaign, Campaign.id == CampaignMember.campaign_id)
+                .where(Campaign.status != "dismissed").distinct()))
+            misuse = {}
+            for reporter, warned, suspended, suspensions in session.execute(select(
+                    ReporterStats.reporter_id, ReporterStats.warned_at, ReporterStats.suspended_until,
+                    ReporterStats.suspensions)):
+                if suspensions or suspended is not None:
+                    misuse[reporter] = "suspended"
+                elif warned is not None:
+                    misuse[reporter] = "warned"
+            campaigns = int(session.scalar(select(func.count()).select_from(Campaign)) or 0)
+            decided = [(self.seconds(at), subject, outcome == DecisionOutcome.violation.value)
+                       for at, subject, outcome in session.execute(
+                           select(Decision.decided_at, Decision.subject_id, Decision.outcome)
+                           .order_by(Decision.decided_at, Decision.id))]
+        return EngineResults(restrictions=restrictions, flagged=flagged, misuse=misuse, campaigns=campaigns,
+                             traces=self.traces, decisions=decided)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def _claim(ctx: Context) -> tuple[str, str, list[str]] | None:
+    """Claim the top of the queue, as a reviewer pressing "next" does, with the reports it holds."""
+    try:
+        case = queue.claim_next(ctx)
+    except queue.QueueEmpty:
+        return None
+    ids = ctx.session.scalars(select(Report.id).where(Report.case_id == case.id)
+                              .order_by(Report.reported_at, Report.id)).all()
+    return case.id, case.subject_id, list(ids)
+
+
+def _classifier(ev: ReportEvent) -> reports.ClassifierIn | None:
+    if ev.source != "automated" or ev.classifier is None:
+        return None
+    name, _, version = ev.classifier.partition("@")
+    return reports.ClassifierIn(name=name[:100], version=(version or "1")[:50], score=float(ev.score or 0.0))
