@@ -229,3 +229,17 @@ def test_duplicate_reports_change_nothing(plat: Platform, clock: ManualClock) ->
         plat.report("dupper", "v-dup", "violence")
     after = plat.as_("mod1", "GET", f"/v1/cases/{first['case_id']}")
     assert after["priority"] == before["priority"] and after["reporter_count"] == 1
+
+
+def test_a_withdrawn_classifier_report_stops_counting(plat: Platform, clock: ManualClock) -> None:
+    plat.subject("v-clf", "video", "c-clf", views=1000)
+    classifier = {"name": "nudity", "version": "3.1", "score": 0.9}
+    rep = plat.report("platform-classifier", "v-clf", "sexual_content", source="automated", classifier=classifier)
+    with_clf = plat.as_("mod1", "GET", f"/v1/cases/{rep['case_id']}")["priority_components"]
+    assert [g["group"] for g in with_clf["coordinated_groups"]] == ["classifier:nudity@3.1"]
+    assert with_clf["evidence"] > 0
+    r = plat.client.post(f"/v1/reports/{rep['id']}/withdrawals", json={"reporter_id": "platform-classifier"},
+                         headers=plat.key)
+    assert r.status_code == 200, r.text
+    after = plat.as_("mod1", "GET", f"/v1/cases/{rep['case_id']}")["priority_components"]
+    assert after["coordinated_groups"] == [] and after["evidence"] == 0

@@ -84,7 +84,7 @@ def warm_detector(ctx: Context, detector: CampaignDetector) -> int:
 
 def _count_classifier(ctx: Context, report: Report, state: ReportState, evidence: triage.CaseEvidence) -> None:
     detail = report.source_detail or {}
-    key = reputation.classifier_key(str(detail.get("name")), str(detail.get("version")))
+    key = reputation.reputation_key(report)
     c = reputation.credibility_of(ctx, key, family=ctx.policy.family_of(report.reason), account=None,
                                   at=report.reported_at)
     weight = c.value * float(detail.get("score", 0.0))
@@ -139,8 +139,7 @@ def withdraw(ctx: Context, report: Report, case: Case, subject: Subject) -> None
             ctx.session.delete(row)
     elif report.source == ReportSource.automated.value:
         evidence = triage.CaseEvidence.from_json(case.evidence)
-        evidence.classifiers.pop(str(report.source_detail.get("name")) + "@" + str(report.source_detail.get("version")),
-                                 None)
+        evidence.classifiers.pop(reputation.reputation_key(report).removeprefix("classifier:"), None)
         case.evidence = evidence.to_json()
     rescore(ctx, case, subject)
 
