@@ -123,6 +123,15 @@ class Triage(_Strict):
     owner_strike_cap: Annotated[int, Field(ge=0)] = 5
     spam_signal_weight: Annotated[float, Field(ge=0)] = 0.5
     trusted_flagger_bonus: Annotated[float, Field(ge=0)] = 2.0
+    aging_per_hour: Annotated[float, Field(ge=0)] = 0.05
+
+
+class Rereview(_Strict):
+    window_s: Annotated[int, Field(ge=0)] = 1209600
+    min_new_evidence: PositiveFloat = 1.5
+    min_credible_reporters: PositiveInt = 2
+    release_on_trusted_flagger: bool = True
+    release_on_classifier: bool = True
 
 
 class AutoRestriction(_Strict):
@@ -150,6 +159,7 @@ class Policy(_Strict):
     strikes: Strikes
     triage: Triage = Triage()
     auto_restriction: AutoRestriction = AutoRestriction()
+    rereview: Rereview = Rereview()
     credibility: CredibilityPolicy = CredibilityPolicy()
     misuse: MisusePolicy = MisusePolicy()
     campaigns: CampaignPolicy = CampaignPolicy()

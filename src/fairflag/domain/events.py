@@ -16,6 +16,7 @@ class EventKind(StrEnum):
     report_withdrawn = "platform:report:withdrawn"
     case_opened = "system:case:opened"
     case_reprioritised = "system:case:reprioritised"
+    case_hold_released = "system:case:hold_released"
     case_claimed = "moderator:case:claimed"
     case_released = "moderator:case:released"
     case_decided = "moderator:case:decided"

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fairflag.policy import SEVERITY_ORDER, Policy
 
 INDIVIDUAL = "individual"
+RANK_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -245,3 +246,46 @@ def auto_restriction(ev: CaseEvidence, s: Score, subject: SubjectFacts, policy: 
 
 def deadline(policy: Policy, surface: str, severity: str, opened_at: datetime) -> datetime:
     return opened_at + timedelta(seconds=policy.review_deadline_s(surface, severity))
+
+
+def queue_rank(priority: float, waiting_since: datetime, policy: Policy) -> float:
+    """The queue's sort key: ``priority + aging_per_hour × hours waited``, written as a constant.
+
+    ``priority + k·(now − since)`` orders cases exactly as ``priority − k·since`` does for every ``now``, so
+    the rank is stored once per rescore and the queue stays an index scan, while a low-priority case still
+    rises past fresher ones the longer it waits (without aging, a steady stream of medium cases starves it).
+    """
+    hours = (waiting_since - RANK_EPOCH).total_seconds() / 3600.0
+    return priority - policy.triage.aging_per_hour * hours
+
+
+@dataclass(frozen=True, slots=True)
+class HoldVerdict:
+    release: bool
+    reason: str
+
+
+def rereview_release(ev: CaseEvidence, policy: Policy) -> HoldVerdict:
+    """Whether reports on a recently cleared subject bring *material new* evidence, so that it goes back in
+    front of a reviewer before its hold ends (``[rereview]`` in the policy).
+
+    A subject a moderator cleared and that a campaign keeps reporting would otherwise be reviewed again for
+    every new report, and every review is another chance of a mistaken removal. What counts as new:
+    a trusted flagger; a classifier at or above ``auto_restriction.classifier_min``; enough credible
+    independent reporters; or enough credibility-weighted evidence from reporters outside any coordinated
+    group. Coordinated groups never release a hold, whatever their size.
+    """
+    r = policy.rereview
+    if r.release_on_trusted_flagger and ev.trusted_flaggers:
+        return HoldVerdict(True, "a trusted flagger reported")
+    if r.release_on_classifier:
+        strong = sorted(n for n, c in ev.classifiers.items()
+                        if float(c["w"]) >= policy.auto_restriction.classifier_min)
+        if strong:
+            return HoldVerdict(True, f"classifier {strong[0]} reported with credible confidence")
+    if ev.individual.credible_n >= r.min_credible_reporters:
+        return HoldVerdict(True, f"{ev.individual.credible_n} credible independent reporters")
+    if ev.individual.s >= r.min_new_evidence:
+        return HoldVerdict(True, f"independent evidence {ev.individual.s:.2f} reached {r.min_new_evidence}")
+    return HoldVerdict(False, f"no material new evidence (independent evidence {ev.individual.s:.2f}, "
+                              f"{ev.individual.credible_n} credible independent reporters)")

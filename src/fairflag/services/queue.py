@@ -31,6 +31,9 @@ class CaseSummary(BaseModel):
     severity: str
     priority: float
     priority_components: dict[str, Any]
+    queue_rank: float  # the sort key: priority plus aging (priority_components.queue says how)
+    held_until: datetime | None  # a follow-up on a cleared subject, not handed out by claim-next until then
+    follows_decision_id: str | None
     opened_at: datetime
     deadline_at: datetime
     overdue: bool
@@ -82,7 +85,8 @@ def summary(ctx: Context, case: Case, surface: str) -> CaseSummary:
     return CaseSummary(
         id=case.id, subject_id=case.subject_id, surface=Surface(surface), status=CaseStatus(case.status),
         severity=case.severity, priority=case.priority, priority_components=case.priority_components or {},
-        opened_at=case.opened_at, deadline_at=case.deadline_at,
+        queue_rank=case.queue_rank, held_until=case.held_until if _held(case, now) else None,
+        follows_decision_id=case.follows_decision_id, opened_at=case.opened_at, deadline_at=case.deadline_at,
         overdue=case.status == CaseStatus.open.value and now > case.deadline_at,
         report_count=case.report_count, reporter_count=case.reporter_count,
         claimed_by=holder, lease_expires_at=case.lease_expires_at if holder else None,
@@ -90,17 +94,28 @@ def summary(ctx: Context, case: Case, surface: str) -> CaseSummary:
     )
 
 
+def _held(case: Case, now: datetime) -> bool:
+    return case.held_until is not None and case.held_until > now
+
+
+def _not_held(now: datetime) -> Any:
+    return or_(Case.held_until.is_(None), Case.held_until <= now)
+
+
 def list_queue(ctx: Context, *, limit: int = 50, surface: Surface | None = None,
-               include_claimed: bool = True) -> list[CaseSummary]:
-    """Open cases, highest priority first, earliest deadline breaking ties."""
+               include_claimed: bool = True, include_held: bool = False) -> list[CaseSummary]:
+    """Open cases in the order claim-next hands them out: highest rank (priority with aging) first, earliest
+    deadline breaking ties. Held follow-ups on cleared subjects are left out unless asked for."""
     require_role(ctx.actor, READERS, "reading the queue")
     stmt = (
         select(Case, Subject.surface)
         .join(Subject, Subject.id == Case.subject_id)
         .where(Case.status == CaseStatus.open.value)
-        .order_by(Case.priority.desc(), Case.deadline_at, Case.opened_at)
+        .order_by(Case.queue_rank.desc(), Case.deadline_at, Case.opened_at)
         .limit(limit)
     )
+    if not include_held:
+        stmt = stmt.where(_not_held(ctx.now()))
     if surface is not None:
         stmt = stmt.where(Subject.surface == surface.value)
     if not include_claimed:
@@ -170,14 +185,14 @@ def claim(ctx: Context, case_id: str) -> CaseSummary:
 
 
 def claim_next(ctx: Context, surface: Surface | None = None) -> CaseSummary:
-    """Claim the highest-priority case nobody holds (``SKIP LOCKED`` on PostgreSQL)."""
+    """Claim the highest-ranked case nobody holds and no hold keeps back (``SKIP LOCKED`` on PostgreSQL)."""
     require_role(ctx.actor, MODERATORS, "claiming a case")
     stmt = (
         select(Case.id)
         .join(Subject, Subject.id == Case.subject_id)
-        .where(Case.status == CaseStatus.open.value,
+        .where(Case.status == CaseStatus.open.value, _not_held(ctx.now()),
                or_(Case.claimed_by.is_(None), Case.lease_expires_at <= ctx.now()))
-        .order_by(Case.priority.desc(), Case.deadline_at, Case.opened_at)
+        .order_by(Case.queue_rank.desc(), Case.deadline_at, Case.opened_at)
         .limit(1)
         .with_for_update(skip_locked=True, of=Case)
     )

@@ -178,9 +178,11 @@ def _open_case(ctx: Context, subject: Subject, at: datetime) -> Case:
     # The reducer is the one place that says what a new case looks like; the row mirrors it.
     state = case_rules.apply(None, case_rules.CaseOpened(case.id, subject.id, ctx.now()))
     case.status = state.status.value
+    held = triage.hold_after_clearance(ctx, case)
     ctx.session.add(case)
     ctx.session.flush()
-    ctx.record(EventKind.case_opened, "case", case.id, {"subject_id": subject.id, "first_report_at": at.isoformat()})
+    ctx.record(EventKind.case_opened, "case", case.id,
+               {"subject_id": subject.id, "first_report_at": at.isoformat(), **held})
     return case
 
 

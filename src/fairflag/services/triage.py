@@ -10,16 +10,18 @@ campaign, only the open cases they were counted on are regrouped (ix_case_report
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
-from fairflag.domain.enums import ReportSource
+from fairflag.domain.enums import DecisionOutcome, ReportSource
+from fairflag.domain.events import EventKind
 from fairflag.engine import triage
 from fairflag.engine.campaigns import CampaignDetector, ReportObservation, Suspicion
 from fairflag.services import enforcement, reputation
 from fairflag.services.context import Context
-from fairflag.store.tables import Account, Case, CaseReporter, Report, ReportState, Subject
+from fairflag.store.tables import Account, Case, CaseReporter, Decision, Report, ReportState, Subject
 
 
 def subject_facts(ctx: Context, subject: Subject) -> triage.SubjectFacts:
@@ -157,14 +159,64 @@ def rescore(ctx: Context, case: Case, subject: Subject) -> triage.Score:
     elif active is not None and protected:
         enforcement.lift(ctx, active, "a coordinated reporting campaign was detected behind the reports")
     case.priority = s.value
+    rereview = _rereview(ctx, case, evidence)
+    waiting_since = max(case.opened_at, case.held_until) if case.held_until is not None else case.opened_at
+    if rereview.get("released_at"):
+        waiting_since = datetime.fromisoformat(rereview["released_at"])
+    case.queue_rank = triage.queue_rank(s.value, waiting_since, ctx.policy)
     case.priority_components = {**s.components, "auto_restriction": {
         "restrict": verdict.restrict, "reason": verdict.reason, "independent_credible_sources": verdict.units,
-        "credible_evidence": round(verdict.evidence, 4), "protected_by_campaign_detection": protected}}
+        "credible_evidence": round(verdict.evidence, 4), "protected_by_campaign_detection": protected},
+        "queue": {"rank": round(case.queue_rank, 6), "waiting_since": waiting_since.isoformat(),
+                  "aging_per_hour": ctx.policy.triage.aging_per_hour,
+                  "rank_now": "priority + aging_per_hour × hours since waiting_since"},
+        **({"rereview": rereview} if rereview else {})}
     case.severity = s.severity
-    case.deadline_at = triage.deadline(ctx.policy, subject.surface, s.severity, case.opened_at)
+    case.deadline_at = triage.deadline(ctx.policy, subject.surface, s.severity, waiting_since)
     case.reporter_count = evidence.individual.n + sum(g.n for g in evidence.groups.values())
     case.policy_version = ctx.policy.full_version
     return s
+
+
+def hold_after_clearance(ctx: Context, case: Case) -> dict[str, str]:
+    """Hold a new case on a subject a moderator cleared within ``rereview.window_s`` (see
+    :func:`fairflag.engine.triage.rereview_release`). Returns what the case-opened event records."""
+    window = ctx.policy.rereview.window_s
+    if window <= 0:
+        return {}
+    last = ctx.session.execute(
+        select(Decision.id, Decision.outcome, Decision.decided_at).where(Decision.subject_id == case.subject_id)
+        .order_by(Decision.decided_at.desc(), Decision.id.desc()).limit(1)
+    ).first()
+    if last is None or last.outcome != DecisionOutcome.no_violation.value:
+        return {}
+    until = last.decided_at + timedelta(seconds=window)
+    if until <= ctx.now():
+        return {}
+    case.held_until = until
+    case.follows_decision_id = last.id
+    return {"held_until": until.isoformat(), "follows_decision_id": last.id}
+
+
+def _rereview(ctx: Context, case: Case, evidence: triage.CaseEvidence) -> dict[str, Any]:
+    """Release a held follow-up once its reports bring material new evidence; say why either way."""
+    if case.follows_decision_id is None:
+        return {}
+    previous = (case.priority_components or {}).get("rereview", {})
+    info: dict[str, Any] = {"follows_decision_id": case.follows_decision_id,
+                            "window_s": ctx.policy.rereview.window_s}
+    if previous.get("released_at"):
+        return {**info, **{k: previous[k] for k in ("released_at", "released_because") if k in previous}}
+    if case.held_until is None or case.held_until <= ctx.now():
+        return {**info, "held_until": case.held_until.isoformat() if case.held_until else None,
+                "released_because": "the hold ended"}
+    verdict = triage.rereview_release(evidence, ctx.policy)
+    if not verdict.release:
+        return {**info, "held_until": case.held_until.isoformat(), "why_held": verdict.reason}
+    case.held_until = None
+    ctx.record(EventKind.case_hold_released, "case", case.id,
+               {"follows_decision_id": case.follows_decision_id, "because": verdict.reason})
+    return {**info, "released_at": ctx.now().isoformat(), "released_because": verdict.reason}
 
 
 def campaign_protected(ctx: Context, subject_id: str) -> bool:

@@ -197,6 +197,11 @@ class Case(Base):
     # Running sums of the case's evidence (engine.triage.CaseEvidence), updated in O(1) per report.
     evidence: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default=text("'{}'"))
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The queue's sort key (engine.triage.queue_rank): priority plus aging, as a constant.
+    queue_rank: Mapped[float] = mapped_column(Float, default=0.0, server_default=text("0"))
+    # A follow-up on a subject cleared recently ([rereview]): not handed out by claim-next until then.
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    follows_decision_id: Mapped[str | None] = mapped_column(String(ID), nullable=True)
     policy_version: Mapped[str] = mapped_column(String(120))
     version: Mapped[int] = mapped_column(Integer, default=0)  # optimistic check on every write
 
@@ -204,8 +209,8 @@ class Case(Base):
         # at most one open case per subject (new reports join it)
         Index("uq_cases_open_subject", "subject_id", unique=True,
               sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
-        # the review queue: open cases by priority
-        Index("ix_cases_queue", "status", "priority"),
+        # the review queue: open cases by rank (priority with aging)
+        Index("ix_cases_rank", "status", "queue_rank"),
         # a subject's case history
         Index("ix_cases_subject", "subject_id", "opened_at"),
     )

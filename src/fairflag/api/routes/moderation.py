@@ -20,13 +20,16 @@ def login(body: auth.LoginIn, core: CoreDep) -> auth.LoginOut:
     return core.run(Actor(ActorType.user, None), auth.login, body)
 
 
-@router.get("/queue", summary="Open cases by priority")
+@router.get("/queue", summary="Open cases by rank (priority with aging), as claim-next hands them out")
 def list_queue(core: CoreDep, actor: UserActor, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-               surface: Surface | None = None) -> list[queue.CaseSummary]:
-    return core.query(actor, queue.list_queue, limit=limit, surface=surface)
+               surface: Surface | None = None,
+               include_held: Annotated[bool, Query(description="also list follow-ups held after a subject "
+                                                               "was cleared")] = False,
+               ) -> list[queue.CaseSummary]:
+    return core.query(actor, queue.list_queue, limit=limit, surface=surface, include_held=include_held)
 
 
-@router.post("/queue/claim-next", summary="Claim the highest-priority unclaimed case")
+@router.post("/queue/claim-next", summary="Claim the highest-ranked unclaimed case that no hold keeps back")
 def claim_next(core: CoreDep, actor: UserActor, surface: Surface | None = None) -> queue.CaseSummary:
     return core.run(actor, queue.claim_next, surface)
 
