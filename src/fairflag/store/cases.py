@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fairflag.domain.cases import CaseEvent, CaseState, apply
 from fairflag.domain.enums import CaseStatus
-from fairflag.domain.errors import Conflict, NotFound
+from fairflag.domain.errors import NotFound
 from fairflag.store.tables import Case
 
 
 class CaseNotFound(NotFound):
     code = "case_not_found"
-
-
-class ConcurrentUpdate(Conflict):
-    code = "concurrent_update"
 
 
 def to_state(row: Case) -> CaseState:
@@ -42,20 +38,20 @@ def open_case_for_subject(session: Session, subject_id: str) -> Case | None:
 
 
 def transition(session: Session, row: Case, event: CaseEvent) -> CaseState:
-    """Apply one event through the reducer and write the result, refusing a lost update."""
+    """Apply one event through the reducer and write the result onto the row.
+
+    The caller holds the row's lock (:func:`lock`, :func:`open_case_for_subject`: ``FOR UPDATE`` on
+    PostgreSQL; SQLite's single writer covers it), so no one else can have changed it since it was read; the
+    row is written with the rest of the unit of work, in one UPDATE. ``version`` still counts every write.
+    """
     new = apply(to_state(row), event)
-    result = session.execute(
-        update(Case)
-        .where(Case.id == row.id, Case.version == row.version)
-        .values(
-            status=new.status.value, updated_at=new.updated_at, report_count=new.report_count,
-            withdrawn_count=new.withdrawn_count, claimed_by=new.claimed_by,
-            lease_expires_at=new.lease_expires_at, decided_at=new.decided_at, decision_id=new.decision_id,
-            version=row.version + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise ConcurrentUpdate("the case changed while you acted; reload and try again", field="case_id")
-    session.refresh(row)
+    row.status = new.status.value
+    row.updated_at = new.updated_at
+    row.report_count = new.report_count
+    row.withdrawn_count = new.withdrawn_count
+    row.claimed_by = new.claimed_by
+    row.lease_expires_at = new.lease_expires_at
+    row.decided_at = new.decided_at
+    row.decision_id = new.decision_id
+    row.version = row.version + 1
     return new
