@@ -146,6 +146,7 @@ def set_report_outcomes(ctx: Context, case: Case, decision: Decision,
             raise InvalidInput(f"report {report_id} is not in this case", field=f"report_outcomes.{report_id}")
     changed: dict[str, list[str]] = {"upheld": [], "rejected": [], "abusive": []}
     resolved = []
+    reputation.lock_all(ctx, (reputation.reputation_key(r) for r, _ in rows))
     for report, state in rows:
         if state.withdrawn_at is not None or (state.outcome == ReportOutcome.abusive.value
                                               and report.id not in overrides):

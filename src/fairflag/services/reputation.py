@@ -6,7 +6,10 @@ called in the same transaction as the decision, appeal resolution or campaign co
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+
+from sqlalchemy import select
 
 from fairflag.domain.enums import ReportSource
 from fairflag.domain.events import EventKind
@@ -14,6 +17,10 @@ from fairflag.engine import credibility as cred
 from fairflag.engine import misuse
 from fairflag.services.context import SYSTEM, Context
 from fairflag.store.tables import Account, Report, ReporterStats
+
+# Per unit of work (Session.info): rows locked by lock_all or created here, and reporters known to have none.
+_LOCKED = "fairflag.reputation.locked"
+_MISSING = "fairflag.reputation.missing"
 
 
 def classifier_key(name: str, version: str) -> str:
@@ -29,17 +36,49 @@ def reputation_key(report: Report) -> str:
 
 
 def stats(ctx: Context, reporter_id: str, *, lock: bool = False) -> ReporterStats | None:
-    return ctx.session.get(ReporterStats, reporter_id, with_for_update=lock or None)
+    """The reporter's row, if any. A miss is remembered for the unit of work (the identity map only
+    remembers hits), so weighing a new reporter's report asks once, not once per question."""
+    locked: dict[str, ReporterStats] = ctx.session.info.get(_LOCKED, {})
+    if reporter_id in locked:
+        return locked[reporter_id]
+    missing: set[str] = ctx.session.info.setdefault(_MISSING, set())
+    if not lock and reporter_id in missing:
+        return None
+    row = ctx.session.get(ReporterStats, reporter_id, with_for_update=lock or None)
+    if row is None:
+        missing.add(reporter_id)
+    return row
+
+
+def lock_all(ctx: Context, reporter_ids: Iterable[str]) -> None:
+    """Lock (and load, or create) many reporters' rows in one query before folding outcomes into them one by
+    one: a decision on a case with 500 reports then costs one SELECT, not 500 SELECTs each after a flush."""
+    keys = sorted(set(reporter_ids))
+    rows: dict[str, ReporterStats] = ctx.session.info.setdefault(_LOCKED, {})
+    for start in range(0, len(keys), 500):
+        for row in ctx.session.scalars(
+                select(ReporterStats).where(ReporterStats.reporter_id.in_(keys[start:start + 500]))
+                .with_for_update().execution_options(populate_existing=True)):
+            rows[row.reporter_id] = row
+    for key in keys:
+        if key not in rows:
+            rows[key] = _new(ctx, key)
+
+
+def _new(ctx: Context, reporter_id: str) -> ReporterStats:
+    row = ReporterStats(reporter_id=reporter_id, history={}, abusive_times=[], suspensions=0, updated_at=ctx.now())
+    ctx.session.add(row)  # a concurrent first insert of the same reporter fails at commit, and is retried
+    ctx.session.info.setdefault(_MISSING, set()).discard(reporter_id)
+    ctx.session.info.setdefault(_LOCKED, {})[reporter_id] = row
+    return row
 
 
 def _ensure(ctx: Context, reporter_id: str) -> ReporterStats:
+    locked: dict[str, ReporterStats] = ctx.session.info.get(_LOCKED, {})
+    if reporter_id in locked:
+        return locked[reporter_id]
     row = stats(ctx, reporter_id, lock=True)
-    if row is None:
-        row = ReporterStats(reporter_id=reporter_id, history={}, abusive_times=[], suspensions=0,
-                            updated_at=ctx.now())
-        ctx.session.add(row)
-        ctx.session.flush()
-    return row
+    return row if row is not None else _new(ctx, reporter_id)
 
 
 def account_age_days(account: Account | None, at: datetime) -> float | None:
