@@ -1,7 +1,7 @@
 """Coordinated-report ("campaign") detection, fed one report at a time.
 
 Mass-reporting services rotate fingerprints, buy aged accounts and spread their reports over days, so no
-single signal is trusted. Six cheap signals each *link* reporters; links feed a union-find of reporters; a
+single signal is trusted. Seven cheap signals each *link* reporters; links feed a union-find of reporters; a
 cluster's confidence combines how much of it each kind of evidence covers; a cluster with at least
 ``min_members`` reporters and ``detect_confidence`` is a campaign. The detector never decides whether the
 reported content violates policy: a community that really does report a scam together *is* coordinated and
@@ -13,8 +13,16 @@ Signals (each a small pure function below; the detector only feeds them window c
    plausible, ``max(burst_floor, views * plausible_report_rate)``, or in the Poisson tail of the subject's
    own earlier report rate. Links the burst cohort (everyone reporting the subject in that window).
 2. ``shared_device`` / ``shared_network``: reporters sharing a device fingerprint (anywhere), or a network
-   fingerprint on the same owner's content (networks are shared by whole carriers and campuses, so a
-   network alone proves little), within ``cohort_window_s``.
+   fingerprint on the same owner's content, within ``cohort_window_s``. Networks are shared by whole
+   carriers and campuses, so a network links only beyond what its share of everyone's reporters explains:
+   with ``expected = share * the owner's distinct reporters`` (``share``: the network's distinct reporters
+   on *other* owners' content over all reporters of other owners' content, 0 when there are none), ``k``
+   reporters of the owner on one network link when the Poisson tail ``P[X >= k] < network_p_value``, with
+   strength ``(k - 1 - expected) / 4`` (a farm's network, seen nowhere else: ``(k - 1) / 4`` from ``k = 2``).
+   A network its share explains (a carrier with 40 % of everyone puts 5 of an owner's 12 reporters on it by
+   itself) links nobody, so it cannot chain honest people into a campaign; its reporters on that owner's
+   content still share one group key in triage (``net_...``, while the window lives) instead of counting as
+   independent voices, as they did when such networks linked them.
 3. ``fresh_account`` / ``fresh_cohort``: accounts younger than ``fresh_account_days`` (unknown age is never
    fresh); a subject whose recent reporters are mostly fresh links those fresh reporters.
 4. ``shared_text``: the same normalised text (casefolded, punctuation and symbols removed, whitespace
@@ -27,7 +35,32 @@ Signals (each a small pure function below; the detector only feeds them window c
 6. ``lockstep`` (CopyCatch-like): reporters whose target sets inside ``window_s`` overlap with Jaccard
    >= ``lockstep_jaccard`` and >= ``lockstep_min_common`` common targets. Candidates come from MinHash LSH,
    then the exact Jaccard is checked. This is what catches an attack spread over many targets and days by
-   aged accounts with unique fingerprints.
+   aged accounts with unique fingerprints, as long as each member covers a good share of the target list.
+7. ``co_report`` (pair co-occurrence on thin targets): an attack spread thinner still (each of 200 accounts
+   reports 25 of 300 videos: two members share ~2 targets, Jaccard ~0.04) hides from lockstep, but the
+   group is dense: each member shares two or more targets with most of the others, which organic reporters
+   almost never do. When a reporter first reports a subject inside ``window_s``, the subject's latest
+   ``co_report_fanout`` distinct reporters are read, newest first, as *units* (a reporter; or "detected
+   campaigns", one unit for all their members), and each other unit adds to the pair counter of (the
+   reporter's unit, that unit) once per subject::
+
+       w(subject) = min(1, co_report_crowd / n) * min(1, n / max(1, views * plausible_report_rate))
+
+   with ``n`` the subject's distinct reporters inside ``window_s``: many reporters, or reporters its
+   exposure explains, make a co-report nearly worthless (two people reporting the same viral video is no
+   evidence); weights under 0.05 are neither counted nor stored. Two reporters whose count reaches
+   ``co_report_min_common`` become *partners*; each carries the signal with strength ``min(1, partners /
+   co_report_full_partners)``, and the two are linked once both have ``co_report_min_partners`` partners
+   (a reporter reaching that many is linked to its partners that have too). A chance pair, or a chain of
+   them, thus links nobody: only a dense group does. Against the campaigns unit a subject counts only where
+   campaign members are at least ``target_min_members`` and half of the subject's other latest reporters,
+   and in proportion to their share (``w * members / others``); a reporter whose count reaches
+   ``co_report_min_common`` joins the campaign of the newest member on the subject that tipped it (or, for
+   a member's report, the reporter joins that member's campaign). This finds the accounts of a
+   thin flood that each share a target or two with different members of an already detected farm; an
+   honest reporter of a popular or violating video that a campaign also reports (a minority of its
+   reporters) does not join. Counters, the subjects a campaign pair has counted and partner lists expire
+   with the reports that made them (``window_s``).
 
 Cluster confidence (noisy-OR over kinds of evidence)::
 
@@ -54,7 +87,14 @@ fingerprint, text or reporter with a time-ordered expiry queue, so eviction touc
 (amortized O(1) per report) and memory is proportional to the reports inside the windows. Each window
 member is linked once per window lifetime; the union-find relabels the smaller cluster on merge (O(log n)
 amortized per reporter); the LSH holds at most ``lockstep_lsh_per_cluster`` members of any one cluster, so
-its buckets (and thus queries) stay small even during a thousand-account swarm. Snapshots (``drain_changes``
+its buckets (and thus queries) stay small even during a thousand-account swarm. A co-report reads at most
+``co_report_fanout`` + 1 of the subject's reporters (the newest ones, from the end of the subject's window,
+whose insertion order is their first report) and adds at most that many pair-counter entries to one
+time-ordered expiry queue, so it costs O(fanout) per report and the pair memory is at most
+``co_report_fanout`` entries per report inside ``window_s`` (far less in practice: popular subjects weigh
+under the 0.05 cut-off and add nothing); a reporter becoming dense links at most ``co_report_min_partners``
+partners once. The network base rate is three more sliding windows (network, owner, everyone) of O(1) per
+report. Snapshots (``drain_changes``
 and friends) are O(members) per changed campaign, which is the size of what they return.
 
 Time comes only from the observations (event time, non-decreasing in a replay; a late event is filed at the
@@ -75,18 +115,18 @@ from collections import Counter, deque
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
+from itertools import islice, pairwise
 from statistics import fmean, median, pstdev
 
 from datasketch import MinHash, MinHashLSH
 from scipy.special import pdtrc
 
 __all__ = [
-    "AUTOMATION", "BURST", "FRESH_ACCOUNT", "FRESH_COHORT", "LOCKSTEP", "SHARED_DEVICE", "SHARED_NETWORK",
-    "SHARED_TEXT", "SIGNALS", "CampaignDetector", "CampaignPolicy", "CampaignSnapshot", "ReportObservation",
-    "Suspicion", "cadence_strength", "combine", "exposure_burst", "fingerprint_strength",
-    "fresh_cohort_strength", "freshness", "lockstep_strength", "normalise_text", "poisson_burst",
-    "text_key", "text_strength",
+    "AUTOMATION", "BURST", "CO_REPORT", "FRESH_ACCOUNT", "FRESH_COHORT", "LOCKSTEP", "SHARED_DEVICE",
+    "SHARED_NETWORK", "SHARED_TEXT", "SIGNALS", "CampaignDetector", "CampaignPolicy", "CampaignSnapshot",
+    "ReportObservation", "Suspicion", "cadence_strength", "co_report_strength", "co_report_weight", "combine",
+    "exposure_burst", "fingerprint_strength", "fresh_cohort_strength", "freshness", "lockstep_strength",
+    "network_strength", "normalise_text", "poisson_burst", "text_key", "text_strength",
 ]
 
 BURST = "burst"
@@ -97,21 +137,27 @@ FRESH_ACCOUNT = "fresh_account"
 FRESH_COHORT = "fresh_cohort"
 AUTOMATION = "automation"
 LOCKSTEP = "lockstep"
-SIGNALS = (BURST, SHARED_DEVICE, SHARED_NETWORK, SHARED_TEXT, FRESH_ACCOUNT, FRESH_COHORT, AUTOMATION, LOCKSTEP)
+CO_REPORT = "co_report"
+SIGNALS = (BURST, SHARED_DEVICE, SHARED_NETWORK, SHARED_TEXT, FRESH_ACCOUNT, FRESH_COHORT, AUTOMATION, LOCKSTEP,
+           CO_REPORT)
 
 # How much each kind of evidence can prove on its own (see the module docstring for the formula).
 # A burst far above exposure, lockstep target sets or a shared device are each close to proof of
 # coordination; shared text or a shared network on one owner's content are suggestive; fresh accounts are
-# common among honest newcomers and only add to other evidence.
+# common among honest newcomers and only add to other evidence. Dense co-reporting of thin targets proves a
+# group once its members have many partners (its strength grows with them, see co_report_strength).
 DEFAULT_WEIGHTS: tuple[tuple[str, float], ...] = (
     (BURST, 0.75), (LOCKSTEP, 0.85), (SHARED_DEVICE, 0.7), (SHARED_NETWORK, 0.5), (SHARED_TEXT, 0.5),
-    (AUTOMATION, 0.6), (FRESH_ACCOUNT, 0.4), (FRESH_COHORT, 0.3),
+    (AUTOMATION, 0.6), (FRESH_ACCOUNT, 0.4), (FRESH_COHORT, 0.3), (CO_REPORT, 0.75),
 )
 
 _ASCII_DROP = str.maketrans("", "", string.punctuation)  # ASCII punctuation and symbols (categories P, S)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _US = 1_000_000
+_MILLI = 1000  # co-report weights are counted in thousandths, so expiry subtracts exactly what was added
+_CO_REPORT_MIN_MILLI = 50  # co-reports weighing under 0.05 are not counted (nor stored) at all
+_CAMPAIGNS = "c:"  # the co-report unit of every detected campaign's members (reporter units are "r:<id>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +215,8 @@ class CampaignPolicy:
     burst_p_value: float = 1e-9  # Poisson tail against the subject's own earlier rate
     baseline_min_reports: int = 5  # earlier reports needed before the subject's own rate is trusted
     poisson_strength_cap: float = 0.5  # an anomaly against history alone cannot reach detection by itself
+    # 2. shared network
+    network_p_value: float = 1e-3  # Poisson tail of a network's reporters on one owner against its share elsewhere
     # 3. fresh accounts
     fresh_account_days: float = 14.0
     fresh_min_count: int = 5  # fresh reporters of one subject inside cohort_window_s ...
@@ -191,6 +239,12 @@ class CampaignPolicy:
     lockstep_max_candidates: int = 32  # exact Jaccard checks per report (candidates already linked are free)
     lockstep_lsh_per_cluster: int = 48  # LSH entries per cluster: keeps buckets small during a swarm
     max_reports_per_reporter: int = 128  # per-reporter memory; also bounds target sets for Jaccard
+    # 7. co_report (pair co-occurrence on thin targets)
+    co_report_fanout: int = 32  # a new report pairs with at most this many of the subject's latest reporters
+    co_report_min_common: float = 2.0  # weighted shared subjects that link a pair
+    co_report_crowd: int = 20  # reporters of a subject up to which a co-report counts in full (then crowd / n)
+    co_report_min_partners: int = 3  # partners each reporter of a pair needs before the pair is linked
+    co_report_full_partners: int = 8  # partners at which a reporter's co_report signal is full
     weights: tuple[tuple[str, float], ...] = DEFAULT_WEIGHTS
 
     def __post_init__(self) -> None:
@@ -199,7 +253,7 @@ class CampaignPolicy:
         if self.min_members < 2 or self.target_min_members < 1:
             raise ValueError("min_members must be >= 2 and target_min_members >= 1")
         for name in ("detect_confidence", "fresh_min_share", "lockstep_jaccard", "lockstep_lsh_threshold",
-                     "poisson_strength_cap", "burst_p_value"):
+                     "poisson_strength_cap", "burst_p_value", "network_p_value"):
             if not 0 < getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in (0, 1]")
         if self.burst_full_ratio <= 1 or self.plausible_report_rate <= 0 or self.burst_floor < 1:
@@ -208,6 +262,9 @@ class CampaignPolicy:
             raise ValueError("need 3 <= cadence_min_reports <= cadence_history")
         if self.lockstep_min_common < 1 or self.lockstep_full_common < 1 or self.max_reports_per_reporter < 2:
             raise ValueError("lockstep counts and max_reports_per_reporter must be positive")
+        if (self.co_report_fanout < 1 or self.co_report_min_common <= 0 or self.co_report_crowd < 1
+                or self.co_report_min_partners < 1 or self.co_report_full_partners < 1):
+            raise ValueError("co_report counts must be positive")
         unknown = {k for k, _ in self.weights} - set(SIGNALS)
         if unknown or any(not 0 <= w <= 1 for _, w in self.weights):
             raise ValueError(f"weights must name known signals {SIGNALS} with values in [0, 1]")
@@ -254,6 +311,17 @@ def fingerprint_strength(distinct_reporters: int, full: int) -> float:
     if distinct_reporters < 2:
         return 0.0
     return min(1.0, (distinct_reporters - 1) / full)
+
+
+def network_strength(distinct_reporters: int, expected: float, policy: CampaignPolicy) -> float:
+    """``(distinct - 1 - expected) / 4`` capped at 1, once ``P[Poisson(expected) >= distinct] <
+    network_p_value``; 0 before. With ``expected = 0`` (a network seen nowhere else) this is
+    ``fingerprint_strength(distinct, 4)``."""
+    if distinct_reporters < 2:
+        return 0.0
+    if expected > 0 and float(pdtrc(distinct_reporters - 1, expected)) >= policy.network_p_value:
+        return 0.0
+    return min(1.0, max(0.0, distinct_reporters - 1 - expected) / 4)
 
 
 def normalise_text(text: str | None) -> str:
@@ -339,6 +407,21 @@ def lockstep_strength(a: Collection[str], b: Collection[str], policy: CampaignPo
     if jaccard < policy.lockstep_jaccard:
         return 0.0
     return jaccard * min(1.0, common / policy.lockstep_full_common)
+
+
+def co_report_weight(distinct_reporters: int, views: int, policy: CampaignPolicy) -> float:
+    """What one co-reported subject adds to a pair: ``min(1, co_report_crowd / n) * min(1, n / max(1, views *
+    plausible_report_rate))``. A thin target with more reporters than its exposure explains counts 1; a
+    subject with hundreds of reporters, or whose reporters its views explain, counts little."""
+    n = max(1, distinct_reporters)
+    plausible = max(1.0, max(views, 0) * policy.plausible_report_rate)
+    return min(1.0, policy.co_report_crowd / n) * min(1.0, n / plausible)
+
+
+def co_report_strength(partners: int, policy: CampaignPolicy) -> float:
+    """``min(1, partners / co_report_full_partners)``: a reporter co-reporting thin targets with one other
+    account is weak evidence, with many of them strong."""
+    return min(1.0, max(0, partners) / policy.co_report_full_partners)
 
 
 def combine(strengths: Mapping[str, float], weights: Mapping[str, float]) -> float:
@@ -465,11 +548,56 @@ class _KeyedWindows:
         return gone
 
 
+class _PairCounts:
+    """Weighted co-report counters of unit pairs (in thousandths) sharing one time-ordered expiry queue, like
+    ``_KeyedWindows``: eviction pops only expired increments and deletes emptied pairs, so memory is
+    proportional to the increments inside the window. ``linked`` remembers, for each pair that reached the
+    threshold, the two reporters credited with a partner (None for a pair with a campaign), so the credit is
+    taken back when the pair expires. Two reporters meet on a subject once (only first reports count), but
+    a campaign meets a reporter once per member: ``seen`` keeps its subjects so each counts once."""
+
+    __slots__ = ("counts", "linked", "queue", "seen")
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = {}
+        self.linked: dict[tuple[str, str], tuple[str, str] | None] = {}
+        self.seen: set[tuple[tuple[str, str], str]] = set()
+        self.queue: deque[tuple[int, tuple[str, str], int, str | None]] = deque()
+
+    def add(self, key: tuple[str, str], t: int, milli: int, subject: str | None = None) -> int:
+        """Add ``milli`` to the pair; with a ``subject``, only if the pair has not counted it yet."""
+        if subject is not None:
+            if (key, subject) in self.seen:
+                return self.counts.get(key, 0)
+            self.seen.add((key, subject))
+        total = self.counts.get(key, 0) + milli
+        self.counts[key] = total
+        self.queue.append((t, key, milli, subject))
+        return total
+
+    def expire(self, cutoff: int) -> list[tuple[str, str]]:
+        """Evict increments older than ``cutoff``; returns the credited reporters of pairs that emptied."""
+        gone: list[tuple[str, str]] = []
+        while self.queue and self.queue[0][0] < cutoff:
+            _, key, milli, subject = self.queue.popleft()
+            if subject is not None:
+                self.seen.discard((key, subject))
+            left = self.counts[key] - milli
+            if left > 0:
+                self.counts[key] = left
+                continue
+            del self.counts[key]
+            credited = self.linked.pop(key, None)
+            if credited is not None:
+                gone.append(credited)
+        return gone
+
+
 class _Reporter:
     """One reporter's recent reports (capped), target multiset, cadence and the signals it carries."""
 
-    __slots__ = ("cadence", "cluster", "in_lsh", "kinds", "last_us", "minhash", "reports", "rid", "stale",
-                 "targets")
+    __slots__ = ("cadence", "cluster", "co_pairs", "in_lsh", "kinds", "last_us", "minhash", "reports", "rid",
+                 "stale", "targets")
 
     def __init__(self, rid: str, cadence_history: int) -> None:
         self.rid = rid
@@ -482,6 +610,7 @@ class _Reporter:
         self.stale = False  # a target left the set: the MinHash must be rebuilt before the next use
         self.in_lsh = False
         self.last_us = 0
+        self.co_pairs: dict[str, None] = {}  # reporters it passed the co-report threshold with, inside the window
 
 
 class _Cluster:
@@ -523,7 +652,12 @@ class CampaignDetector:
         self._recent = _KeyedWindows(self._cohort_us)  # subject -> reporters (fresh-share denominator)
         self._fresh = _KeyedWindows(self._cohort_us)  # subject -> fresh reporters
         self._shared = _KeyedWindows(self._cohort_us)  # device / (owner, network) / (owner, text) -> reporters
-        self._history = _KeyedWindows(self._window_us)  # subject -> reporters (baseline, campaigns_for_subject)
+        self._networks = _KeyedWindows(self._cohort_us)  # network -> reporters (any owner): the network's share
+        self._net_groups: dict[Hashable, str] = {}  # ("net", owner, network) -> group key, while its window lives
+        self._owners = _KeyedWindows(self._cohort_us)  # owner -> reporters of the owner's content
+        self._everyone = _KeyedWindows(self._cohort_us)  # "" -> every reporter
+        self._history = _KeyedWindows(self._window_us)  # subject -> reporters (baseline, co_report, by subject)
+        self._pairs = _PairCounts()  # (unit, unit) -> weighted co-reported subjects inside window_s
         self._views: dict[str, int] = {}
         self._reporters: dict[str, _Reporter] = {}
         self._reporter_expiry: deque[tuple[int, str]] = deque()
@@ -548,11 +682,11 @@ class CampaignDetector:
             self._now = t = event_us if self._now is None else max(self._now, event_us)
             self._evict(t - self._burst_us, t - self._cohort_us, t - self._window_us)
             rep, changed = self._record(obs, t, event_us)
-            signals = self._fire(obs, rep, changed, t)
+            signals, group = self._fire(obs, rep, changed, t)
             for cluster in self._touched.values():
                 if not cluster.dead:
                     self._refresh(cluster)
-            return self._suspicion(rep, signals)
+            return self._suspicion(rep, signals, group)
 
     def drain_changes(self) -> list[CampaignSnapshot]:
         """Campaigns (detected clusters) created or updated since the last call, oldest first."""
@@ -630,9 +764,18 @@ class CampaignDetector:
         self._burst.expire(burst_cut)
         self._recent.expire(cohort_cut)
         self._fresh.expire(cohort_cut)
-        self._shared.expire(cohort_cut)
+        for key in self._shared.expire(cohort_cut):
+            self._net_groups.pop(key, None)
+        self._networks.expire(cohort_cut)
+        self._owners.expire(cohort_cut)
+        self._everyone.expire(cohort_cut)
         for subject in self._history.expire(window_cut):
             self._views.pop(str(subject), None)
+        for a, b in self._pairs.expire(window_cut):
+            for one, other in ((a, b), (b, a)):
+                partner = self._reporters.get(one)
+                if partner is not None:
+                    partner.co_pairs.pop(other, None)
         while self._reporter_expiry and self._reporter_expiry[0][0] < window_cut:
             _, rid = self._reporter_expiry.popleft()
             rep = self._reporters.get(rid)
@@ -653,10 +796,14 @@ class CampaignDetector:
 
     # signals
 
-    def _fire(self, obs: ReportObservation, rep: _Reporter, changed: bool, t: int) -> dict[str, float]:
+    def _fire(self, obs: ReportObservation, rep: _Reporter, changed: bool,
+              t: int) -> tuple[dict[str, float], str | None]:
+        """Fire the signals; returns them and, for a reporter in no cluster, the key of the group its report
+        belongs to on this subject anyway (a network its share explains), if any."""
         p = self.policy
         sid, rid = obs.subject_id, obs.reporter_id
         signals: dict[str, float] = {}
+        group: str | None = None
 
         fresh = freshness(obs.reporter_age_days, p)
         is_fresh = obs.reporter_age_days is not None and obs.reporter_age_days < p.fresh_account_days
@@ -683,12 +830,24 @@ class CampaignDetector:
             if strength > 0:
                 signals[SHARED_DEVICE] = strength
                 self._link_cohort(window, SHARED_DEVICE, strength, t)
+        owner = self._owners.add(obs.owner_id, t, rid)
+        everyone = self._everyone.add("", t, rid)
         if obs.fp_net:
-            window = self._shared.add(("net", obs.owner_id, obs.fp_net), t, rid)
-            strength = fingerprint_strength(window.distinct, 4)
-            if strength > 0:
-                signals[SHARED_NETWORK] = strength
-                self._link_cohort(window, SHARED_NETWORK, strength, t)
+            net_key = ("net", obs.owner_id, obs.fp_net)
+            window = self._shared.add(net_key, t, rid)
+            network = self._networks.add(obs.fp_net, t, rid)
+            if window.distinct >= 2:
+                elsewhere = everyone.distinct - owner.distinct
+                share = (network.distinct - window.distinct) / elsewhere if elsewhere > 0 else 0.0
+                strength = network_strength(window.distinct, share * owner.distinct, p)
+                if strength > 0:
+                    signals[SHARED_NETWORK] = strength
+                    self._link_cohort(window, SHARED_NETWORK, strength, t)
+                else:  # explained by the network's share: grouped on this owner's content, never linked
+                    group = self._net_groups.get(net_key)
+                    if group is None:
+                        digest = hashlib.sha256(f"{obs.owner_id}\x1f{obs.fp_net}\x1f{t}".encode()).hexdigest()[:20]
+                        group = self._net_groups[net_key] = f"net_{digest}"
 
         # 3. fresh cohort on this subject
         recent = self._recent.add(sid, t, rid)
@@ -717,10 +876,13 @@ class CampaignDetector:
         # 6. lockstep target sets
         self._lockstep(rep, sid, changed, t)
 
-        for kind in (AUTOMATION, LOCKSTEP):  # reporter-level: every report of such a reporter carries them
+        # 7. co-reports of thin targets
+        self._co_report(rep, sid, history, t)
+
+        for kind in (AUTOMATION, LOCKSTEP, CO_REPORT):  # reporter-level: every report of such a reporter carries them
             if kind in rep.kinds:
                 signals[kind] = rep.kinds[kind]
-        return signals
+        return signals, group
 
     def _lockstep(self, rep: _Reporter, subject: str, changed: bool, t: int) -> None:
         """Re-index the reporter's target set in the LSH when it changed, and link it to candidates whose
@@ -767,6 +929,84 @@ class CampaignDetector:
             rep.in_lsh = True
             if rep.cluster is not None:
                 rep.cluster.lsh_count += 1
+
+    def _co_report(self, rep: _Reporter, subject: str, history: _Window, t: int) -> None:
+        """Count the subject for each unit among its latest ``co_report_fanout`` other reporters and link the
+        pairs that pass (module docstring, signal 7). Only a reporter's first report of the subject inside the
+        window counts. The newest reporters come first (the subject's window read backwards, insertion order),
+        so the result never depends on hash order. O(co_report_fanout)."""
+        p = self.policy
+        rid = rep.rid
+        n = history.distinct
+        if n < 2 or history.counts.get(rid) != 1:
+            return
+        milli = round(co_report_weight(n, self._views[subject], p) * _MILLI)
+        if milli < _CO_REPORT_MIN_MILLI:
+            return
+        latest: list[tuple[_Reporter, str]] = []
+        members: Counter[str] = Counter()  # campaign unit -> its members among the latest reporters
+        for qid in islice(reversed(history.counts), p.co_report_fanout + 1):
+            other = self._reporters.get(qid)
+            if other is not None:
+                unit = self._unit(other)
+                latest.append((other, unit))
+                if unit == _CAMPAIGNS:
+                    members[unit] += 1
+        mine = self._unit(rep)
+        seen = {mine}
+        need = round(p.co_report_min_common * _MILLI)
+        for other, unit in latest:
+            if unit in seen:
+                continue
+            seen.add(unit)
+            key = (mine, unit) if mine < unit else (unit, mine)
+            add, once = milli, None
+            for side, party in ((mine, unit), (unit, mine)):
+                if side in members:  # a campaign counts only where it holds most of the other reporters
+                    held, others = members[side], len(latest) - members.get(party, 1)
+                    add = add * held // others if held >= p.target_min_members and 2 * held >= others else 0
+                    once = subject
+            if add and self._pairs.add(key, t, add, once) >= need and key not in self._pairs.linked:
+                if mine in members or unit in members:
+                    self._pairs.linked[key] = None
+                    self._join_campaign(rep, other, t)
+                else:
+                    self._pairs.linked[key] = (rid, other.rid)
+                    self._pair_up(rep, other, t)
+
+    def _pair_up(self, a: _Reporter, b: _Reporter, t: int) -> None:
+        """Two reporters passed the co-report threshold: each gains a partner; they are linked once both have
+        ``co_report_min_partners`` partners, and a reporter reaching that many is linked to those of its
+        partners that have too (each partner list holds only pairs inside the window)."""
+        p = self.policy
+        a.co_pairs[b.rid] = None
+        b.co_pairs[a.rid] = None
+        for one in (a, b):
+            self._mark(one, CO_REPORT, co_report_strength(len(one.co_pairs), p))
+        dense_a, dense_b = (len(x.co_pairs) >= p.co_report_min_partners for x in (a, b))
+        if dense_a and dense_b:
+            self._link(a, b, CO_REPORT, 0.0, t)
+        for one, dense in ((a, dense_a), (b, dense_b)):
+            if dense and len(one.co_pairs) == p.co_report_min_partners:  # just became dense
+                for partner_id in sorted(one.co_pairs):
+                    partner = self._reporters.get(partner_id)
+                    if partner is not None and len(partner.co_pairs) >= p.co_report_min_partners:
+                        self._link(partner, one, CO_REPORT, 0.0, t)
+
+    def _join_campaign(self, rep: _Reporter, other: _Reporter, t: int) -> None:
+        """A reporter co-reported enough thin subjects with a detected campaign's members: it joins it (as if
+        it had ``co_report_min_partners`` partners, unless it has more)."""
+        p = self.policy
+        for one in (rep, other):
+            self._mark(one, CO_REPORT, co_report_strength(max(len(one.co_pairs), p.co_report_min_partners), p))
+        self._link(other, rep, CO_REPORT, 0.0, t)
+
+    @staticmethod
+    def _unit(rep: _Reporter) -> str:
+        """Members of detected campaigns co-report as one unit (an operator often runs several farms, each
+        caught on its own); anyone else, clustered or not, as themselves."""
+        cluster = rep.cluster
+        return _CAMPAIGNS if cluster is not None and cluster.detected else f"r:{rep.rid}"
 
     def _lsh_remove(self, rep: _Reporter) -> None:
         self._lsh.remove(rep.rid)
@@ -904,11 +1144,11 @@ class CampaignDetector:
 
     # answers
 
-    def _suspicion(self, rep: _Reporter, signals: dict[str, float]) -> Suspicion:
+    def _suspicion(self, rep: _Reporter, signals: dict[str, float], group_hint: str | None) -> Suspicion:
         local = combine(signals, self._weights)
         cluster = rep.cluster
         if cluster is None:
-            group, campaign = f"r:{rep.rid}", None
+            group, campaign = group_hint or f"r:{rep.rid}", None
             size, from_cluster = 1 / self.policy.min_members, 0.0
         else:
             group = cluster.key
