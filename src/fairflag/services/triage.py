@@ -10,7 +10,7 @@ campaign, only the open cases they were counted on are regrouped (ix_case_report
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -160,9 +160,7 @@ def rescore(ctx: Context, case: Case, subject: Subject) -> triage.Score:
         enforcement.lift(ctx, active, "a coordinated reporting campaign was detected behind the reports")
     case.priority = s.value
     rereview = _rereview(ctx, case, evidence)
-    waiting_since = max(case.opened_at, case.held_until) if case.held_until is not None else case.opened_at
-    if rereview.get("released_at"):
-        waiting_since = datetime.fromisoformat(rereview["released_at"])
+    waiting_since = case.held_until or case.opened_at  # a follow-up waits from the end of its hold
     case.queue_rank = triage.queue_rank(s.value, waiting_since, ctx.policy)
     case.priority_components = {**s.components, "auto_restriction": {
         "restrict": verdict.restrict, "reason": verdict.reason, "independent_credible_sources": verdict.units,
@@ -199,24 +197,25 @@ def hold_after_clearance(ctx: Context, case: Case) -> dict[str, str]:
 
 
 def _rereview(ctx: Context, case: Case, evidence: triage.CaseEvidence) -> dict[str, Any]:
-    """Release a held follow-up once its reports bring material new evidence; say why either way."""
-    if case.follows_decision_id is None:
+    """Release a held follow-up once its reports bring material new evidence; say why either way.
+
+    A release ends the hold now (``held_until`` = now), so the case waits, ages and gets its deadline from
+    ``held_until`` whether the hold was released or ran out.
+    """
+    if case.follows_decision_id is None or case.held_until is None:
         return {}
-    previous = (case.priority_components or {}).get("rereview", {})
     info: dict[str, Any] = {"follows_decision_id": case.follows_decision_id,
-                            "window_s": ctx.policy.rereview.window_s}
-    if previous.get("released_at"):
-        return {**info, **{k: previous[k] for k in ("released_at", "released_because") if k in previous}}
-    if case.held_until is None or case.held_until <= ctx.now():
-        return {**info, "held_until": case.held_until.isoformat() if case.held_until else None,
-                "released_because": "the hold ended"}
+                            "window_s": ctx.policy.rereview.window_s, "held_until": case.held_until.isoformat()}
+    if case.held_until <= ctx.now():
+        previous = (case.priority_components or {}).get("rereview", {})
+        return {**info, "released_because": previous.get("released_because", "the hold ended")}
     verdict = triage.rereview_release(evidence, ctx.policy)
     if not verdict.release:
-        return {**info, "held_until": case.held_until.isoformat(), "why_held": verdict.reason}
-    case.held_until = None
+        return {**info, "why_held": verdict.reason}
+    case.held_until = ctx.now()
     ctx.record(EventKind.case_hold_released, "case", case.id,
                {"follows_decision_id": case.follows_decision_id, "because": verdict.reason})
-    return {**info, "released_at": ctx.now().isoformat(), "released_because": verdict.reason}
+    return {**info, "held_until": case.held_until.isoformat(), "released_because": verdict.reason}
 
 
 def campaign_protected(ctx: Context, subject_id: str) -> bool:
