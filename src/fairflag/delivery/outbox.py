@@ -17,6 +17,7 @@ from fairflag.services.context import Context
 from fairflag.store.tables import OutboxEvent
 
 OUTBOX_LOCK_KEY = 0x66_61_69_72  # "fair"
+_LOCKED = "fairflag.outbox.locked"  # Session.info: this transaction holds the outbox lock
 
 # Kinds of platform-facing events, documented in the README (Action delivery).
 ACTION_APPLIED = "action.applied"
@@ -26,8 +27,10 @@ ACTION_LIFTED = "action.lifted"  # an automatic restriction ended (review decide
 
 
 def enqueue(ctx: Context, kind: str, payload: dict[str, Any], *, occurred_at: datetime | None = None) -> OutboxEvent:
-    if ctx.session.get_bind().dialect.name == "postgresql":
+    """Add an entry, written with the rest of the unit of work."""
+    if ctx.session.get_bind().dialect.name == "postgresql" and not ctx.session.info.get(_LOCKED):
         ctx.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": OUTBOX_LOCK_KEY})
+        ctx.session.info[_LOCKED] = True  # held until the transaction ends
     event_id = ctx.ids.new("evt")
     row = OutboxEvent(
         event_id=event_id,
@@ -37,7 +40,6 @@ def enqueue(ctx: Context, kind: str, payload: dict[str, Any], *, occurred_at: da
         payload={"id": event_id, "type": kind, **payload},
     )
     ctx.session.add(row)
-    ctx.session.flush()
     return row
 
 

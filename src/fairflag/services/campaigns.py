@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from fairflag.domain.enums import CampaignStatus, DecisionOutcome, ReportOutcome, ReportSource, Surface
 from fairflag.domain.errors import Conflict, NotFound
@@ -76,35 +76,41 @@ class BulkDismissOut(BaseModel):
     skipped_cases: list[str] = Field(description="Held by another moderator right now; decide them one by one.")
 
 
-def protecting_campaigns(ctx: Context, subject_id: str) -> list[str]:
-    stmt = (
+def protecting_campaigns_query(subject_id: Any) -> Select[tuple[str]]:
+    return (
         select(Campaign.id).join(CampaignTarget, CampaignTarget.campaign_id == Campaign.id)
         .where(CampaignTarget.subject_id == subject_id,
                Campaign.status.in_([CampaignStatus.detected.value, CampaignStatus.confirmed.value]))
     )
-    return list(ctx.session.scalars(stmt))
 
 
-def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> Campaign:
-    """Record a detected cluster (or its growth); protect and regroup newly covered targets."""
+def protecting_campaigns(ctx: Context, subject_id: str) -> list[str]:
+    return list(ctx.session.scalars(protecting_campaigns_query(subject_id)))
+
+
+def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
+    """Record a detected cluster (or its growth); protect and regroup newly covered targets. Returns the
+    open cases it rescored."""
     from fairflag.services.triage import regroup_case, rescore
 
     campaign = ctx.session.scalars(select(Campaign).where(Campaign.detector_key == snap.key)).first()
     created = campaign is None
+    known_members: set[str] = set()
+    known_targets: set[str] = set()
     if campaign is None:
         campaign = Campaign(id=ctx.ids.new("camp"), detector_key=snap.key, status=CampaignStatus.detected.value,
                             confidence=snap.confidence, evidence=dict(snap.evidence), first_at=snap.first_at,
                             last_at=snap.last_at, reporter_count=0, target_count=0, created_at=ctx.now(),
                             updated_at=ctx.now())
         ctx.session.add(campaign)
-        ctx.session.flush()
     elif len(snap.reporters) == campaign.reporter_count and len(snap.targets) == campaign.target_count:
         campaign.confidence, campaign.last_at = snap.confidence, snap.last_at
-        return campaign
-    known_members = set(ctx.session.scalars(
-        select(CampaignMember.reporter_id).where(CampaignMember.campaign_id == campaign.id)))
-    known_targets = set(ctx.session.scalars(
-        select(CampaignTarget.subject_id).where(CampaignTarget.campaign_id == campaign.id)))
+        return set()
+    else:
+        known_members = set(ctx.session.scalars(
+            select(CampaignMember.reporter_id).where(CampaignMember.campaign_id == campaign.id)))
+        known_targets = set(ctx.session.scalars(
+            select(CampaignTarget.subject_id).where(CampaignTarget.campaign_id == campaign.id)))
     new_members = set(snap.reporters) - known_members
     new_targets = set(snap.targets) - known_targets
     ctx.session.add_all(CampaignMember(campaign_id=campaign.id, reporter_id=r) for r in sorted(new_members))
@@ -120,7 +126,7 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> Campaign:
                {"confidence": snap.confidence, "reporters": len(snap.reporters), "targets": len(snap.targets),
                 "new_targets": sorted(new_targets)[:50], "evidence": dict(snap.evidence)}, actor=SYSTEM)
     if campaign.status == CampaignStatus.dismissed.value:
-        return campaign
+        return set()
     # Regroup only what changed: open cases where a newly linked member was counted on their own, and the
     # open cases of newly covered targets (which also become protected). Indexed, never all the members' cases.
     affected: set[str] = set(ctx.session.scalars(
@@ -132,6 +138,7 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> Campaign:
         affected |= set(ctx.session.scalars(
             select(Case.id).where(Case.subject_id.in_(sorted(new_targets)), Case.status == "open")))
     members = set(snap.reporters)
+    rescored: set[str] = set()
     for case_id in sorted(affected):
         case = ctx.session.scalars(select(Case).where(Case.id == case_id).with_for_update()).one()
         subject = ctx.session.get(Subject, case.subject_id)
@@ -139,7 +146,8 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> Campaign:
             continue
         regroup_case(ctx, case, members, snap.key)
         rescore(ctx, case, subject)
-    return campaign
+        rescored.add(case.id)
+    return rescored
 
 
 def _out(ctx: Context, c: Campaign) -> CampaignOut:

@@ -13,7 +13,7 @@ from fairflag.domain.enums import ActorType, Role
 from fairflag.domain.events import EventKind
 from fairflag.ids import IdFactory
 from fairflag.policy import Policy
-from fairflag.store.tables import Event
+from fairflag.store import eventlog
 
 if TYPE_CHECKING:
     from fairflag.engine.campaigns import CampaignDetector
@@ -62,20 +62,19 @@ class Context:
         *,
         occurred_at: datetime | None = None,
         actor: Actor | None = None,
-    ) -> Event:
-        """Append one event to the log (the audit trail). There is no other way to write it."""
+    ) -> None:
+        """Append one event to the log (the audit trail), written when the unit of work commits. There is no
+        other way to write it."""
         who = actor or self.actor
-        event = Event(
-            kind=kind.value,
-            occurred_at=occurred_at or self.now(),
-            recorded_at=self.now(),
-            actor_type=who.type.value,
-            actor_id=who.id,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            policy_version=self.policy.full_version,
-            provenance=self.provenance,
-            data=data or {},
-        )
-        self.session.add(event)
-        return event
+        eventlog.append(self.session, {
+            "kind": kind.value,
+            "occurred_at": occurred_at or self.now(),
+            "recorded_at": self.now(),
+            "actor_type": who.type.value,
+            "actor_id": who.id,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "policy_version": self.policy.full_version,
+            "provenance": self.provenance,
+            "data": data or {},
+        })

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from fairflag.delivery import outbox
 from fairflag.domain import cases as case_rules
@@ -97,16 +97,34 @@ def decide(ctx: Context, case_id: str, body: DecisionIn) -> DecisionOut:
     subject = ctx.session.get(Subject, case.subject_id)
     assert subject is not None
     validate_decision(ctx, body, subject)
+    # Read everything first: the writes below then go out in one flush at commit. (The reducer checks the
+    # lease; a refusal rolls the unit of work back.)
     decision_id = ctx.ids.new("dec")
-    # The reducer checks the lease before anything is written.
+    automatic = enforcement.active_auto_restriction(ctx, subject.id)
+    rows = case_reports(ctx, case.id)
     case_store.transition(ctx.session, case, case_rules.CaseDecided(moderator, decision_id, ctx.now()))
     decision = record_decision(ctx, case, subject, body, decision_id=decision_id, moderator=moderator)
-    set_report_outcomes(ctx, case, decision, body.report_outcomes)
-    automatic = enforcement.active_auto_restriction(ctx, subject.id)
+    set_report_outcomes(ctx, case, decision, body.report_outcomes, rows=rows)
     if automatic is not None:
         # The review replaces the restriction that was pending it (a violation brings its own actions).
         enforcement.lift(ctx, automatic, f"reviewed: {decision.outcome}")
-    return decision_out(ctx, decision)
+    return decision_out(ctx, decision, ctx.session.info.get(_ACTIONS, {}).get(decision.id, []))
+
+
+_ACTIONS = "fairflag.decisions.actions"  # Session.info: the actions each decision of this unit of work made
+
+
+_CASE_REPORTS = (
+    select(Report, ReportState).join(ReportState, ReportState.report_id == Report.id)
+    .where(Report.case_id == bindparam("case_id")).order_by(Report.reported_at, Report.id)
+)
+
+
+def case_reports(ctx: Context, case_id: str) -> list[tuple[Report, ReportState]]:
+    """A case's reports with their states, and their reporters' stats locked, for deciding the case."""
+    rows = [(r, st) for r, st in ctx.session.execute(_CASE_REPORTS, {"case_id": case_id}).all()]
+    reputation.lock_all(ctx, (reputation.reputation_key(r) for r, _ in rows))
+    return rows
 
 
 def record_decision(ctx: Context, case: Case, subject: Subject, body: DecisionIn, *, decision_id: str,
@@ -119,34 +137,31 @@ def record_decision(ctx: Context, case: Case, subject: Subject, body: DecisionIn
         from_appeal_id=from_appeal_id, policy_version=ctx.policy.full_version,
     )
     ctx.session.add(decision)
-    ctx.session.flush()
     ctx.record(EventKind.case_decided, "case", case.id,
                {"decision_id": decision.id, "outcome": decision.outcome, "action": decision.action,
                 "rule": decision.rule, "duration_s": decision.duration_s, "from_appeal_id": from_appeal_id})
     if body.outcome is DecisionOutcome.violation:
-        enforcement.enforce(ctx, decision)
+        ctx.session.info.setdefault(_ACTIONS, {})[decision.id] = enforcement.enforce(ctx, decision)
     return decision
 
 
-def set_report_outcomes(ctx: Context, case: Case, decision: Decision,
-                        overrides: dict[str, str] | None = None) -> dict[str, list[str]]:
+def set_report_outcomes(ctx: Context, case: Case, decision: Decision, overrides: dict[str, str] | None = None,
+                        *, rows: list[tuple[Report, ReportState]] | None = None) -> dict[str, list[str]]:
     """Give every report in the case an outcome and fold it into its reporter's credibility.
 
     Withdrawn reports keep their outcome, and so do reports already marked abusive (a confirmed campaign).
+    ``rows`` are the case's reports from :func:`case_reports`, when the caller read them already.
     """
     overrides = dict(overrides or {})
     default = ReportOutcome.upheld if decision.outcome == DecisionOutcome.violation.value else ReportOutcome.rejected
-    rows = ctx.session.execute(
-        select(Report, ReportState).join(ReportState, ReportState.report_id == Report.id)
-        .where(Report.case_id == case.id).order_by(Report.reported_at, Report.id)
-    ).all()
+    if rows is None:
+        rows = case_reports(ctx, case.id)
     known = {r.id for r, _ in rows}
     for report_id in overrides:
         if report_id not in known:
             raise InvalidInput(f"report {report_id} is not in this case", field=f"report_outcomes.{report_id}")
     changed: dict[str, list[str]] = {"upheld": [], "rejected": [], "abusive": []}
     resolved = []
-    reputation.lock_all(ctx, (reputation.reputation_key(r) for r, _ in rows))
     for report, state in rows:
         if state.withdrawn_at is not None or (state.outcome == ReportOutcome.abusive.value
                                               and report.id not in overrides):
@@ -165,11 +180,13 @@ def set_report_outcomes(ctx: Context, case: Case, decision: Decision,
     return changed
 
 
-def decision_out(ctx: Context, decision: Decision) -> DecisionOut:
-    actions = ctx.session.scalars(
-        select(EnforcementAction).where(EnforcementAction.decision_id == decision.id)
-        .order_by(EnforcementAction.starts_at, EnforcementAction.id)
-    ).all()
+def decision_out(ctx: Context, decision: Decision, actions: list[EnforcementAction] | None = None) -> DecisionOut:
+    """``actions``: the decision's actions when the caller just made them (else they are read)."""
+    if actions is None:
+        actions = list(ctx.session.scalars(
+            select(EnforcementAction).where(EnforcementAction.decision_id == decision.id)
+            .order_by(EnforcementAction.starts_at, EnforcementAction.id)))
+    actions = sorted(actions, key=lambda a: (a.starts_at, a.id))
     return DecisionOut(
         id=decision.id, case_id=decision.case_id, subject_id=decision.subject_id,
         outcome=DecisionOutcome(decision.outcome), action=ActionKind(decision.action) if decision.action else None,

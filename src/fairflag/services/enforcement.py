@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from fairflag.delivery import outbox
 from fairflag.domain.enums import ActionStatus
@@ -20,11 +20,14 @@ from fairflag.store.tables import Decision, EnforcementAction, Strike, Subject
 AUTO_RESTRICTION = "restrict_visibility"
 
 
-def active_strikes(ctx: Context, account_id: str) -> int:
-    stmt = select(func.count()).select_from(Strike).where(
-        Strike.account_id == account_id, Strike.removed_at.is_(None), Strike.expires_at > ctx.now()
+def active_strikes_query(account_id: Any, now: Any) -> Select[tuple[int]]:
+    return select(func.count()).select_from(Strike).where(
+        Strike.account_id == account_id, Strike.removed_at.is_(None), Strike.expires_at > now
     )
-    return int(ctx.session.scalar(stmt) or 0)
+
+
+def active_strikes(ctx: Context, account_id: str) -> int:
+    return int(ctx.session.scalar(active_strikes_query(account_id, ctx.now())) or 0)
 
 
 def action_payload(action: EnforcementAction, decision: Decision | None) -> dict[str, Any]:
@@ -63,7 +66,6 @@ def enforce(ctx: Context, decision: Decision) -> list[EnforcementAction]:
         )
         ctx.session.add(action)
         created.append(action)
-    ctx.session.flush()
     for action in created:
         payload = action_payload(action, decision)
         ctx.record(EventKind.action_applied, "action", action.id, payload)
@@ -74,7 +76,6 @@ def enforce(ctx: Context, decision: Decision) -> list[EnforcementAction]:
             issued_at=ctx.now(), expires_at=enforcement.strike_expiry(ctx.policy, ctx.now()),
         )
         ctx.session.add(strike)
-        ctx.session.flush()
         ctx.record(EventKind.strike_issued, "account", decision.owner_id,
                    {"strike_id": strike.id, "decision_id": decision.id, "active_strikes": plan.strikes_after,
                     "ladder_rung": plan.ladder_rung, "expires_at": strike.expires_at.isoformat()})
@@ -127,13 +128,19 @@ def expire_due(ctx: Context, *, limit: int = 500) -> int:
     return len(due)
 
 
+def active_auto_restriction_query(subject_id: Any) -> Select[tuple[str]]:
+    return select(EnforcementAction.id).where(
+        EnforcementAction.target_type == "subject", EnforcementAction.target_id == subject_id,
+        EnforcementAction.automatic.is_(True), EnforcementAction.status == ActionStatus.active.value,
+    ).limit(1)
+
+
+_ACTIVE_AUTO_RESTRICTION = active_auto_restriction_query(bindparam("subject_id"))
+
+
 def active_auto_restriction(ctx: Context, subject_id: str) -> EnforcementAction | None:
-    return ctx.session.scalars(
-        select(EnforcementAction).where(
-            EnforcementAction.target_type == "subject", EnforcementAction.target_id == subject_id,
-            EnforcementAction.automatic.is_(True), EnforcementAction.status == ActionStatus.active.value,
-        )
-    ).first()
+    action_id = ctx.session.scalar(_ACTIVE_AUTO_RESTRICTION, {"subject_id": subject_id})
+    return None if action_id is None else ctx.session.get(EnforcementAction, action_id)
 
 
 def restrict_automatically(ctx: Context, case_id: str, subject: Subject, reason: str) -> EnforcementAction:

@@ -60,29 +60,42 @@ class SubjectOut(BaseModel):
     signals: dict[str, float]
 
 
-def ensure_account(ctx: Context, account_id: str, field: str) -> Account:
-    """The account, created with what little we know if the platform has not described it yet."""
+_ADDED_ACCOUNTS = "fairflag.platform.added_accounts"  # Session.info: accounts added in this unit of work
+
+
+def ensure_account(ctx: Context, account_id: str, field: str, described: dict[str, Any] | None = None) -> Account:
+    """The account, created with what little we know (or ``described``) if the platform has not described it
+    yet. Written with the rest of the unit of work (the ORM writes accounts before what references them)."""
     validation.external_id(ctx.policy, account_id, field)
-    account = ctx.session.get(Account, account_id)
-    if account is None:
-        account = Account(
-            id=account_id, created_at=None, verified=False, trusted_flagger=False, followers=0,
-            first_seen_at=ctx.now(), updated_at=ctx.now(),
-        )
-        ctx.session.add(account)
-        ctx.session.flush()
+    return _known_account(ctx, account_id) or _add_account(ctx, account_id, described or {})
+
+
+def _known_account(ctx: Context, account_id: str) -> Account | None:
+    return ctx.session.info.get(_ADDED_ACCOUNTS, {}).get(account_id) or ctx.session.get(Account, account_id)
+
+
+def _add_account(ctx: Context, account_id: str, described: dict[str, Any]) -> Account:
+    values = {"created_at": None, "verified": False, "trusted_flagger": False, "followers": 0, **described}
+    account = Account(id=account_id, first_seen_at=ctx.now(), updated_at=ctx.now(), **values)
+    ctx.session.add(account)
+    ctx.session.info.setdefault(_ADDED_ACCOUNTS, {})[account_id] = account  # the identity map holds flushed rows
     return account
 
 
 def upsert_account(ctx: Context, body: AccountIn) -> AccountOut:
     validation.external_id(ctx.policy, body.id, "id")
     created = validation.past_time(ctx.policy, body.created_at, ctx.now(), "created_at")
-    account = ensure_account(ctx, body.id, "id")
     values: dict[str, Any] = {
         "created_at": created, "verified": body.verified, "trusted_flagger": body.trusted_flagger,
         "followers": body.followers,
     }
-    changed = _assign(account, values)
+    known = _known_account(ctx, body.id)
+    if known is None:
+        account = _add_account(ctx, body.id, values)
+        changed = values
+    else:
+        account = known
+        changed = _assign(account, values)
     account.updated_at = ctx.now()
     if changed:
         ctx.record(EventKind.account_upserted, "account", account.id, _jsonable(changed))
@@ -115,7 +128,6 @@ def upsert_subject(ctx: Context, body: SubjectIn) -> SubjectOut:
             raise InvalidInput("a subject's owner cannot change", field="owner_id")
         changed = _assign(subject, values)
         subject.updated_at = ctx.now()
-    ctx.session.flush()
     if changed:
         ctx.record(EventKind.subject_upserted, "subject", subject.id, _jsonable(changed))
     return subject_out(subject)

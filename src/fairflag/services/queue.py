@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from fairflag.domain import cases as case_rules
 from fairflag.domain.enums import CaseStatus, ReportOutcome, ReportSource, Surface
@@ -17,6 +17,7 @@ from fairflag.services.permissions import MODERATORS, READERS, require_role
 from fairflag.services.pseudonyms import pseudonym_for
 from fairflag.store import cases as case_store
 from fairflag.store.tables import Campaign, CampaignTarget, Case, Event, Report, ReportState, Subject
+from fairflag.store.types import UTCDateTime
 
 
 class QueueEmpty(Conflict):
@@ -177,31 +178,48 @@ def claim(ctx: Context, case_id: str) -> CaseSummary:
     """Take a lease on the case; nobody else can claim it until the lease lapses."""
     moderator = require_role(ctx.actor, MODERATORS, "claiming a case")
     case = case_store.lock(ctx.session, case_id)
+    return _lease(ctx, moderator, case, _surface(ctx, case))
+
+
+def _lease(ctx: Context, moderator: str, case: Case, surface: str) -> CaseSummary:
     lease_s = ctx.policy.limits.claim_lease_s
     case_store.transition(ctx.session, case, case_rules.CaseClaimed(moderator, ctx.now(), lease_s))
     ctx.record(EventKind.case_claimed, "case", case.id,
                {"lease_expires_at": case.lease_expires_at.isoformat() if case.lease_expires_at else None})
-    return summary(ctx, case, _surface(ctx, case))
+    return summary(ctx, case, surface)
 
 
-def claim_next(ctx: Context, surface: Surface | None = None) -> CaseSummary:
-    """Claim the highest-ranked case nobody holds and no hold keeps back (``SKIP LOCKED`` on PostgreSQL)."""
-    require_role(ctx.actor, MODERATORS, "claiming a case")
+def _next_query(by_surface: bool) -> Any:
+    """The top of the queue, built once (the statement is the same on every claim; only the values change)."""
+    now = bindparam("now", type_=UTCDateTime())
     stmt = (
-        select(Case.id)
+        select(Case, Subject.surface)
         .join(Subject, Subject.id == Case.subject_id)
-        .where(Case.status == CaseStatus.open.value, _not_held(ctx.now()),
-               or_(Case.claimed_by.is_(None), Case.lease_expires_at <= ctx.now()))
+        .where(Case.status == CaseStatus.open.value, or_(Case.held_until.is_(None), Case.held_until <= now),
+               or_(Case.claimed_by.is_(None), Case.lease_expires_at <= now))
         .order_by(Case.queue_rank.desc(), Case.deadline_at, Case.opened_at)
         .limit(1)
         .with_for_update(skip_locked=True, of=Case)
     )
-    if surface is not None:
-        stmt = stmt.where(Subject.surface == surface.value)
-    case_id = ctx.session.scalars(stmt).first()
-    if case_id is None:
+    return stmt.where(Subject.surface == bindparam("surface")) if by_surface else stmt
+
+
+_NEXT = _next_query(False)
+_NEXT_ON_SURFACE = _next_query(True)
+
+
+def claim_next(ctx: Context, surface: Surface | None = None) -> CaseSummary:
+    """Claim the highest-ranked case nobody holds and no hold keeps back (``SKIP LOCKED`` on PostgreSQL).
+    The row comes back locked from the same query that picked it."""
+    moderator = require_role(ctx.actor, MODERATORS, "claiming a case")
+    if surface is None:
+        row = ctx.session.execute(_NEXT, {"now": ctx.now()}).first()
+    else:
+        row = ctx.session.execute(_NEXT_ON_SURFACE, {"now": ctx.now(), "surface": surface.value}).first()
+    if row is None:
         raise QueueEmpty("no unclaimed open case")
-    return claim(ctx, case_id)
+    case, case_surface = row
+    return _lease(ctx, moderator, case, case_surface)
 
 
 def release(ctx: Context, case_id: str) -> CaseSummary:

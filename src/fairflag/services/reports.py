@@ -108,7 +108,9 @@ def file_report(ctx: Context, body: ReportIn, *, service_key_id: str | None = No
             return receipt(ctx, existing, replayed=True)
 
     # One flush at the end (the commit) instead of one before every query: nothing below reads back a row
-    # this report adds, except campaign rows, which persist_snapshot flushes itself.
+    # this report adds, except campaign rows, which persist_snapshot flushes itself. What the unit of work
+    # wrote before (an account or subject described just now) is flushed first, so lookups find it.
+    ctx.session.flush()
     with ctx.session.no_autoflush:
         return _file_new(ctx, body, digest, service_key_id)
 
@@ -177,7 +179,8 @@ def _open_case(ctx: Context, subject: Subject, at: datetime) -> Case:
     severity = "low"
     case = Case(
         id=ctx.ids.new("case"), subject_id=subject.id, status="open", opened_at=ctx.now(), updated_at=ctx.now(),
-        severity=severity, priority=0.0, priority_components={},
+        severity=severity, priority=0.0, priority_components={}, report_count=0, withdrawn_count=0,
+        reporter_count=0, evidence={}, queue_rank=0.0,
         deadline_at=deadline(ctx.policy, subject.surface, severity, ctx.now()),
         policy_version=ctx.policy.full_version, version=0,
     )
@@ -186,7 +189,6 @@ def _open_case(ctx: Context, subject: Subject, at: datetime) -> Case:
     case.status = state.status.value
     held = triage.hold_after_clearance(ctx, case)
     ctx.session.add(case)
-    ctx.session.flush()
     ctx.record(EventKind.case_opened, "case", case.id,
                {"subject_id": subject.id, "first_report_at": at.isoformat(), **held})
     return case

@@ -10,10 +10,12 @@ campaign, only the open cases they were counted on are regrouped (ix_case_report
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from fairflag.domain.enums import DecisionOutcome, ReportSource
 from fairflag.domain.events import EventKind
@@ -21,13 +23,53 @@ from fairflag.engine import triage
 from fairflag.engine.campaigns import CampaignDetector, ReportObservation, Suspicion
 from fairflag.services import enforcement, reputation
 from fairflag.services.context import Context
-from fairflag.store.tables import Account, Case, CaseReporter, Decision, Report, ReportState, Subject
+from fairflag.store.tables import (
+    Account,
+    Case,
+    CaseReporter,
+    Decision,
+    EnforcementAction,
+    Report,
+    ReportState,
+    Subject,
+)
+from fairflag.store.types import UTCDateTime
 
 
-def subject_facts(ctx: Context, subject: Subject) -> triage.SubjectFacts:
+@dataclass(frozen=True, slots=True)
+class SubjectState:
+    """What rescoring needs to know that lives outside the case: the owner's active strikes, whether a
+    detected campaign protects the subject, and the automatic restriction in force on it (if any)."""
+
+    owner_active_strikes: int
+    protected: bool
+    auto_restriction_id: str | None
+
+
+@cache
+def _subject_state_query() -> Select[Any]:
+    from fairflag.services.campaigns import protecting_campaigns_query
+
+    subject_id = bindparam("subject_id")
+    return select(
+        enforcement.active_strikes_query(bindparam("owner_id"), bindparam("now", type_=UTCDateTime()))
+        .scalar_subquery(),
+        protecting_campaigns_query(subject_id).exists(),
+        enforcement.active_auto_restriction_query(subject_id).scalar_subquery(),
+    )
+
+
+def subject_state(ctx: Context, subject: Subject) -> SubjectState:
+    """One round trip (three indexed scalar subqueries, one statement built once) on every report."""
+    row = ctx.session.execute(_subject_state_query(),
+                              {"owner_id": subject.owner_id, "subject_id": subject.id, "now": ctx.now()}).one()
+    return SubjectState(int(row[0] or 0), bool(row[1]), row[2])
+
+
+def subject_facts(ctx: Context, subject: Subject, state: SubjectState | None = None) -> triage.SubjectFacts:
+    strikes = state.owner_active_strikes if state is not None else enforcement.active_strikes(ctx, subject.owner_id)
     return triage.SubjectFacts(
-        surface=subject.surface, views=subject.views,
-        owner_active_strikes=enforcement.active_strikes(ctx, subject.owner_id),
+        surface=subject.surface, views=subject.views, owner_active_strikes=strikes,
         signals={k: float(v) for k, v in (subject.signals or {}).items()},
     )
 
@@ -50,8 +92,8 @@ def weigh_report(ctx: Context, report: Report, state: ReportState, subject: Subj
         _count_reporter(ctx, report, state, reporter, evidence, suspicion)
     # else: a reporter's further reports on the same case change nothing.
     case.evidence = evidence.to_json()
-    _sync_campaigns(ctx)
-    rescore(ctx, case, subject)
+    if case.id not in _sync_campaigns(ctx):  # a campaign that grew on this case has just rescored it
+        rescore(ctx, case, subject)
 
 
 def observation(report: Report, subject: Subject, reporter: Account | None) -> ReportObservation:
@@ -149,14 +191,16 @@ def withdraw(ctx: Context, report: Report, case: Case, subject: Subject) -> None
 def rescore(ctx: Context, case: Case, subject: Subject) -> triage.Score:
     """Recompute the score and deadline from the running sums, then apply or lift automatic restriction."""
     evidence = triage.CaseEvidence.from_json(case.evidence)
-    facts = subject_facts(ctx, subject)
+    state = subject_state(ctx, subject)
+    facts = subject_facts(ctx, subject, state)
     s = triage.score(evidence, facts, ctx.policy)
-    protected = campaign_protected(ctx, subject.id)
+    protected = state.protected
     verdict = triage.auto_restriction(evidence, s, facts, ctx.policy, protected=protected)
-    active = enforcement.active_auto_restriction(ctx, subject.id)
-    if verdict.restrict and active is None and case.status == "open":
+    if verdict.restrict and state.auto_restriction_id is None and case.status == "open":
         enforcement.restrict_automatically(ctx, case.id, subject, verdict.reason)
-    elif active is not None and protected:
+    elif state.auto_restriction_id is not None and protected:
+        active = ctx.session.get(EnforcementAction, state.auto_restriction_id)
+        assert active is not None
         enforcement.lift(ctx, active, "a coordinated reporting campaign was detected behind the reports")
     case.priority = s.value
     rereview = _rereview(ctx, case, evidence)
@@ -176,16 +220,19 @@ def rescore(ctx: Context, case: Case, subject: Subject) -> triage.Score:
     return s
 
 
+_LAST_DECISION = (
+    select(Decision.id, Decision.outcome, Decision.decided_at).where(Decision.subject_id == bindparam("subject_id"))
+    .order_by(Decision.decided_at.desc(), Decision.id.desc()).limit(1)
+)
+
+
 def hold_after_clearance(ctx: Context, case: Case) -> dict[str, str]:
     """Hold a new case on a subject a moderator cleared within ``rereview.window_s`` (see
     :func:`fairflag.engine.triage.rereview_release`). Returns what the case-opened event records."""
     window = ctx.policy.rereview.window_s
     if window <= 0:
         return {}
-    last = ctx.session.execute(
-        select(Decision.id, Decision.outcome, Decision.decided_at).where(Decision.subject_id == case.subject_id)
-        .order_by(Decision.decided_at.desc(), Decision.id.desc()).limit(1)
-    ).first()
+    last = ctx.session.execute(_LAST_DECISION, {"subject_id": case.subject_id}).first()
     if last is None or last.outcome != DecisionOutcome.no_violation.value:
         return {}
     until = last.decided_at + timedelta(seconds=window)
@@ -218,19 +265,16 @@ def _rereview(ctx: Context, case: Case, evidence: triage.CaseEvidence) -> dict[s
     return {**info, "held_until": case.held_until.isoformat(), "released_because": verdict.reason}
 
 
-def campaign_protected(ctx: Context, subject_id: str) -> bool:
-    from fairflag.services.campaigns import protecting_campaigns
-
-    return bool(protecting_campaigns(ctx, subject_id))
-
-
-def _sync_campaigns(ctx: Context) -> None:
+def _sync_campaigns(ctx: Context) -> set[str]:
+    """Persist what the detector changed; returns the cases rescored on the way."""
     if ctx.campaigns is None:
-        return
+        return set()
     from fairflag.services.campaigns import persist_snapshot
 
+    rescored: set[str] = set()
     for snapshot in ctx.campaigns.drain_changes():
-        persist_snapshot(ctx, snapshot)
+        rescored |= persist_snapshot(ctx, snapshot)
+    return rescored
 
 
 def regroup_case(ctx: Context, case: Case, members: set[str], campaign_key: str) -> int:

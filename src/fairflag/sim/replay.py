@@ -124,6 +124,10 @@ class FairflagEngine:
         return accounts, subject_id in self.dirty_subjects
 
     def _describe(self, ctx: Context, subject_id: str, accounts: list[str], subject: bool) -> None:
+        with ctx.session.no_autoflush:  # distinct rows: written together when the report flushes
+            self._describe_all(ctx, subject_id, accounts, subject)
+
+    def _describe_all(self, ctx: Context, subject_id: str, accounts: list[str], subject: bool) -> None:
         for account_id in accounts:
             a = self.accounts[account_id]
             platform.upsert_account(ctx, platform.AccountIn(
@@ -167,6 +171,8 @@ class FairflagEngine:
     def _file(self, ctx: Context, body: reports.ReportIn, accounts: list[str], subject: bool) -> tuple[str, float]:
         self._describe(ctx, body.subject_id, accounts, subject)
         receipt = reports.file_report(ctx, body)
+        if body.subject_id not in self.traces:
+            return receipt.id, 0.0
         case = ctx.session.get(Case, receipt.case_id)
         return receipt.id, float(case.priority) if case is not None else 0.0
 

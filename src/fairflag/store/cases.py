@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from fairflag.domain.cases import CaseEvent, CaseState, apply
@@ -24,17 +24,22 @@ def to_state(row: Case) -> CaseState:
     )
 
 
+# Built once: these run on every report and every decision (building a statement costs more than running it).
+_LOCK = select(Case).where(Case.id == bindparam("case_id")).with_for_update()
+_OPEN_FOR_SUBJECT = select(Case).where(Case.subject_id == bindparam("subject_id"),
+                                       Case.status == CaseStatus.open.value).with_for_update()
+
+
 def lock(session: Session, case_id: str) -> Case:
     """The case row, locked for this transaction on PostgreSQL (SQLite's writer lock covers it)."""
-    row = session.scalars(select(Case).where(Case.id == case_id).with_for_update()).first()
+    row = session.scalars(_LOCK, {"case_id": case_id}).first()
     if row is None:
         raise CaseNotFound(f"no case {case_id}", field="case_id")
     return row
 
 
 def open_case_for_subject(session: Session, subject_id: str) -> Case | None:
-    stmt = select(Case).where(Case.subject_id == subject_id, Case.status == CaseStatus.open.value)
-    return session.scalars(stmt.with_for_update()).first()
+    return session.scalars(_OPEN_FOR_SUBJECT, {"subject_id": subject_id}).first()
 
 
 def transition(session: Session, row: Case, event: CaseEvent) -> CaseState:

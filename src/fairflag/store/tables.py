@@ -22,7 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from fairflag.store.types import JSONType, UTCDateTime
 
@@ -450,3 +450,36 @@ class WebhookDelivery(Base):
         # the dispatcher: due pending deliveries
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     )
+
+
+# --- unit-of-work ordering ---------------------------------------------------------------------
+#
+# The ORM orders the INSERTs of one flush by the relationships between mappers, not by foreign keys. These
+# many-to-one relationships exist only for that ordering: a use case adds an account, its subject, a case and
+# the report that references them, and one flush at commit writes them parents first, each table's rows in
+# one statement. They are never loaded (lazy="raise"); the id columns stay the interface.
+
+
+def _references(child: type[Base], name: str, column: Any, parent: type[Base]) -> None:
+    setattr(child, name, relationship(parent, foreign_keys=[column], lazy="raise"))
+
+
+_references(UserToken, "_user", UserToken.user_id, User)
+_references(Subject, "_owner", Subject.owner_id, Account)
+_references(Report, "_reporter", Report.reporter_id, Account)
+_references(Report, "_subject", Report.subject_id, Subject)
+_references(Report, "_case", Report.case_id, Case)
+_references(ReportState, "_report", ReportState.report_id, Report)
+_references(Case, "_subject", Case.subject_id, Subject)
+_references(CaseReporter, "_case", CaseReporter.case_id, Case)
+_references(CampaignMember, "_campaign", CampaignMember.campaign_id, Campaign)
+_references(CampaignTarget, "_campaign", CampaignTarget.campaign_id, Campaign)
+_references(Decision, "_case", Decision.case_id, Case)
+_references(Decision, "_subject", Decision.subject_id, Subject)
+_references(Decision, "_owner", Decision.owner_id, Account)
+_references(EnforcementAction, "_decision", EnforcementAction.decision_id, Decision)
+_references(EnforcementAction, "_owner", EnforcementAction.owner_id, Account)
+_references(Strike, "_account", Strike.account_id, Account)
+_references(Strike, "_decision", Strike.decision_id, Decision)
+_references(Appeal, "_decision", Appeal.decision_id, Decision)
+_references(Appeal, "_appellant", Appeal.appellant_id, Account)

@@ -1,0 +1,45 @@
+"""Appending to the event log: rows gathered during a unit of work, written in one statement at commit.
+
+The log is append-only and nothing in a unit of work reads back what it just appended, so its rows need not
+go through the ORM's identity map one by one (on SQLite that is one INSERT ... RETURNING per row). They are
+inserted with one executemany just before the transaction commits, in the order they were recorded; a
+rollback discards them with everything else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session
+
+from fairflag.store.tables import Event
+
+_PENDING = "fairflag.eventlog.pending"
+
+
+def append(session: Session, row: dict[str, Any]) -> None:
+    session.info.setdefault(_PENDING, []).append(row)
+
+
+def pending(session: Session) -> list[dict[str, Any]]:
+    """What this unit of work has recorded and not yet written."""
+    return list(session.info.get(_PENDING, []))
+
+
+def write_pending(session: Session) -> int:
+    rows = session.info.pop(_PENDING, None)
+    if not rows:
+        return 0
+    session.execute(insert(Event.__table__), rows)
+    return len(rows)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    write_pending(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
