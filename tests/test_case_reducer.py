@@ -26,9 +26,11 @@ from fairflag.domain.cases import (
     CaseOpened,
     CaseReleased,
     CaseState,
+    FirstOpinionGiven,
     LeaseExpired,
     ReportAttached,
     ReportWithdrawn,
+    SecondModeratorRequired,
 )
 from fairflag.domain.enums import CaseStatus
 from fairflag.domain.errors import DomainError
@@ -233,3 +235,27 @@ def test_refusals_name_their_reason() -> None:
             raise AssertionError(f"{event} was accepted")
     # At the lapse instant the lease is over: another moderator may claim.
     assert cases.apply(held, CaseClaimed("m2", lapse, LEASE)).claimed_by == "m2"
+
+
+def test_a_first_opinion_releases_the_case_to_another_moderator_only() -> None:
+    opened = cases.apply(None, CaseOpened("case_1", "subj_1", T0))
+    held = cases.apply(opened, CaseClaimed("m1", T0, LEASE))
+    first = cases.apply(held, FirstOpinionGiven("m1", T0 + timedelta(seconds=10)))
+    assert first.status is CaseStatus.open and first.claimed_by is None and first.first_opinion_by == "m1"
+    later = T0 + timedelta(seconds=20)
+    for event in (CaseClaimed("m1", later, LEASE), FirstOpinionGiven("m1", later)):
+        try:
+            cases.apply(first, event)
+        except SecondModeratorRequired as exc:
+            assert exc.code == "second_moderator_required"
+        else:
+            raise AssertionError(f"{event} was accepted")
+    # Nobody gives a first opinion without holding the case.
+    try:
+        cases.apply(opened, FirstOpinionGiven("m2", T0))
+    except CaseNotClaimed:
+        pass
+    else:
+        raise AssertionError("a first opinion without a claim was accepted")
+    second = cases.apply(cases.apply(first, CaseClaimed("m2", later, LEASE)), CaseDecided("m2", "d", later))
+    assert second.status is CaseStatus.decided and second.first_opinion_by == "m1"

@@ -324,7 +324,12 @@ class _Story:
             core.run(self.user(moderator), queue.claim, core.query(SYSTEM, _open_case_id, subject_id))
 
         def decide(core: Fairflag) -> None:
-            core.run(self.user(moderator), decisions.decide, core.query(SYSTEM, _open_case_id, subject_id), body)
+            case_id = core.query(SYSTEM, _open_case_id, subject_id)
+            out = core.run(self.user(moderator), decisions.decide, case_id, body)
+            if isinstance(out, decisions.SecondReviewPending):  # a campaign targets it: a colleague looks too
+                colleague = "alice" if moderator != "alice" else "bruno"
+                core.run(self.user(colleague), queue.claim, case_id)
+                core.run(self.user(colleague), decisions.decide, case_id, body)
 
         self.add(at, f"{moderator} claims the case on {subject_id}", claim)
         self.add(at + timedelta(minutes=self.rng.randint(3, 12)), f"{moderator} decides {subject_id}", decide)

@@ -134,6 +134,11 @@ class Rereview(_Strict):
     release_on_classifier: bool = True
 
 
+class SecondReview(_Strict):
+    on_protected_subjects: bool = True
+    rank_boost: Annotated[float, Field(ge=0)] = 3.0
+
+
 class AutoRestriction(_Strict):
     enabled: bool = True
     min_severity: Severity = "high"
@@ -160,6 +165,7 @@ class Policy(_Strict):
     triage: Triage = Triage()
     auto_restriction: AutoRestriction = AutoRestriction()
     rereview: Rereview = Rereview()
+    second_review: SecondReview = SecondReview()
     credibility: CredibilityPolicy = CredibilityPolicy()
     misuse: MisusePolicy = MisusePolicy()
     campaigns: CampaignPolicy = CampaignPolicy()

@@ -9,7 +9,9 @@ Rules:
   report on the subject opens a new case);
 - a moderator claims an open case for ``lease_s`` seconds; while the lease runs nobody else can claim
   it; the holder may renew it; after it lapses anyone may claim it;
-- only the holder of a live lease decides; deciding closes the case.
+- only the holder of a live lease decides; deciding closes the case;
+- a first opinion (a restrictive decision that needs a second moderator, see ``[second_review]``) releases
+  the case without closing it; the moderator who gave it can neither claim nor decide the case again.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ class LeaseExpired(Conflict):
     code = "lease_expired"
 
 
+class SecondModeratorRequired(Forbidden):
+    code = "second_moderator_required"
+
+
 @dataclass(frozen=True, slots=True)
 class CaseState:
     id: str
@@ -50,6 +56,7 @@ class CaseState:
     lease_expires_at: datetime | None = None
     decided_at: datetime | None = None
     decision_id: str | None = None
+    first_opinion_by: str | None = None  # awaiting a second moderator's review
 
     def lease_live(self, at: datetime) -> bool:
         return self.claimed_by is not None and self.lease_expires_at is not None and at < self.lease_expires_at
@@ -91,13 +98,20 @@ class CaseReleased:
 
 
 @dataclass(frozen=True, slots=True)
+class FirstOpinionGiven:
+    moderator_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CaseDecided:
     moderator_id: str
     decision_id: str
     at: datetime
 
 
-CaseEvent = CaseOpened | ReportAttached | ReportWithdrawn | CaseClaimed | CaseReleased | CaseDecided
+CaseEvent = (CaseOpened | ReportAttached | ReportWithdrawn | CaseClaimed | CaseReleased | FirstOpinionGiven
+             | CaseDecided)
 
 
 def apply(state: CaseState | None, event: CaseEvent) -> CaseState:
@@ -121,6 +135,7 @@ def apply(state: CaseState | None, event: CaseEvent) -> CaseState:
         return replace(state, withdrawn_count=state.withdrawn_count + 1, updated_at=event.at)
     if isinstance(event, CaseClaimed):
         _require_open(state)
+        _require_second(state, event.moderator_id)
         holder = state.holder_at(event.at)
         if holder is not None and holder != event.moderator_id:
             raise CaseHeldByOther("another moderator holds this case", field="case_id")
@@ -132,8 +147,15 @@ def apply(state: CaseState | None, event: CaseEvent) -> CaseState:
         _require_open(state)
         _require_holder(state, event.moderator_id, event.at)
         return replace(state, claimed_by=None, lease_expires_at=None, updated_at=event.at)
+    if isinstance(event, FirstOpinionGiven):
+        _require_open(state)
+        _require_second(state, event.moderator_id)
+        _require_holder(state, event.moderator_id, event.at)
+        return replace(state, first_opinion_by=event.moderator_id, claimed_by=None, lease_expires_at=None,
+                       updated_at=event.at)
     if isinstance(event, CaseDecided):
         _require_open(state)
+        _require_second(state, event.moderator_id)
         _require_holder(state, event.moderator_id, event.at)
         return replace(
             state, status=CaseStatus.decided, decided_at=event.at, decision_id=event.decision_id,
@@ -145,6 +167,12 @@ def apply(state: CaseState | None, event: CaseEvent) -> CaseState:
 def _require_open(state: CaseState) -> None:
     if state.status is not CaseStatus.open:
         raise CaseNotOpen(f"case {state.id} is {state.status.value}", field="case_id")
+
+
+def _require_second(state: CaseState, moderator_id: str) -> None:
+    if state.first_opinion_by is not None and state.first_opinion_by == moderator_id:
+        raise SecondModeratorRequired("you gave the first opinion on this case; another moderator must review it",
+                                      field="case_id")
 
 
 def _require_holder(state: CaseState, moderator_id: str, at: datetime) -> None:

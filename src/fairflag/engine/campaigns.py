@@ -105,6 +105,7 @@ detector is shared by a process, so public methods hold a lock.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import math
@@ -193,6 +194,10 @@ class CampaignSnapshot:
     last_at: datetime
     confidence: float  # 0..1
     evidence: dict[str, float]  # signal -> coverage * peak; plus "members" and "targets" counts
+    # What the previous snapshot of this campaign said (None: the first one), so a store can add only the new
+    # members and targets when it holds exactly that.
+    previous_reporters: frozenset[str] | None = None
+    previous_targets: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -663,6 +668,7 @@ class CampaignDetector:
         self._reporter_expiry: deque[tuple[int, str]] = deque()
         self._by_key: dict[str, _Cluster] = {}  # live keys and aliases of merged-away keys
         self._dirty: dict[int, _Cluster] = {}
+        self._drained: dict[str, tuple[frozenset[str], frozenset[str], float]] = {}  # key -> last snapshot's
         self._touched: dict[int, _Cluster] = {}
         self._serial = 0
         self._now: int | None = None
@@ -689,11 +695,21 @@ class CampaignDetector:
             return self._suspicion(rep, signals, group)
 
     def drain_changes(self) -> list[CampaignSnapshot]:
-        """Campaigns (detected clusters) created or updated since the last call, oldest first."""
+        """Campaigns (detected clusters) created, grown, shrunk or changed in confidence since the last call,
+        oldest first. A cluster that only saw another report from its members is not a change."""
         with self._lock:
             changed = [c for c in self._dirty.values() if c.detected and not c.dead]
             self._dirty = {}
-            return [self._snapshot(c) for c in sorted(changed, key=lambda c: (c.first_us, c.key))]
+            out = []
+            for snap in (self._snapshot(c) for c in sorted(changed, key=lambda c: (c.first_us, c.key))):
+                before = self._drained.get(snap.key)
+                if before is not None and (before[0] == snap.reporters and before[1] == snap.targets
+                                           and before[2] == snap.confidence):
+                    continue
+                self._drained[snap.key] = (snap.reporters, snap.targets, snap.confidence)
+                out.append(snap if before is None else dataclasses.replace(
+                    snap, previous_reporters=before[0], previous_targets=before[1]))
+            return out
 
     def campaign(self, key: str) -> CampaignSnapshot | None:
         """The detected campaign with this key, or the one it merged into (whose key then differs)."""

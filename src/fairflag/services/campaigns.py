@@ -24,6 +24,7 @@ from fairflag.services.context import SYSTEM, Context
 from fairflag.services.inputs import Input
 from fairflag.services.permissions import READERS, SENIORS, require_role
 from fairflag.services.pseudonyms import pseudonym_for
+from fairflag.store.rows import insert_missing
 from fairflag.store.tables import (
     Campaign,
     CampaignMember,
@@ -103,18 +104,29 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
                             last_at=snap.last_at, reporter_count=0, target_count=0, created_at=ctx.now(),
                             updated_at=ctx.now())
         ctx.session.add(campaign)
-    elif len(snap.reporters) == campaign.reporter_count and len(snap.targets) == campaign.target_count:
-        campaign.confidence, campaign.last_at = snap.confidence, snap.last_at
+    elif snap.previous_reporters == snap.reporters and snap.previous_targets == snap.targets:
+        campaign.confidence, campaign.last_at = snap.confidence, snap.last_at  # only the confidence moved
         return set()
-    else:
+    elif (snap.previous_reporters is not None and snap.previous_targets is not None
+          and campaign.reporter_count == len(snap.previous_reporters)
+          and campaign.target_count == len(snap.previous_targets)):
+        # The store holds at least what the detector's previous snapshot said: add the difference without
+        # reading the member list back (O(members) per growth otherwise).
+        known_members, known_targets = set(snap.previous_reporters), set(snap.previous_targets)
+    else:  # after a restart, a rolled-back unit of work or another process: compare with what is stored
         known_members = set(ctx.session.scalars(
             select(CampaignMember.reporter_id).where(CampaignMember.campaign_id == campaign.id)))
         known_targets = set(ctx.session.scalars(
             select(CampaignTarget.subject_id).where(CampaignTarget.campaign_id == campaign.id)))
     new_members = set(snap.reporters) - known_members
     new_targets = set(snap.targets) - known_targets
-    ctx.session.add_all(CampaignMember(campaign_id=campaign.id, reporter_id=r) for r in sorted(new_members))
-    ctx.session.add_all(CampaignTarget(campaign_id=campaign.id, subject_id=t) for t in sorted(new_targets))
+    if created:
+        ctx.session.flush()  # the campaign row, before its members (written below without the ORM)
+    # A member who left the cluster (silent for window_s) and came back is stored already: insert_missing.
+    insert_missing(ctx.session, CampaignMember.__table__,
+                   [{"campaign_id": campaign.id, "reporter_id": r} for r in sorted(new_members)])
+    insert_missing(ctx.session, CampaignTarget.__table__,
+                   [{"campaign_id": campaign.id, "subject_id": t} for t in sorted(new_targets)])
     campaign.confidence = snap.confidence
     campaign.evidence = dict(snap.evidence)
     campaign.last_at = snap.last_at

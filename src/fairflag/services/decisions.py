@@ -13,7 +13,7 @@ from fairflag.domain import cases as case_rules
 from fairflag.domain.enums import ActionKind, DecisionOutcome, ReportOutcome
 from fairflag.domain.errors import InvalidInput
 from fairflag.domain.events import EventKind
-from fairflag.services import enforcement, reputation, validation
+from fairflag.services import enforcement, reputation, triage, validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import Input
 from fairflag.services.permissions import MODERATORS, require_role
@@ -52,6 +52,7 @@ class ActionOut(BaseModel):
 
 
 class DecisionOut(BaseModel):
+    status: Literal["decided"] = "decided"
     id: str
     case_id: str
     subject_id: str
@@ -64,6 +65,21 @@ class DecisionOut(BaseModel):
     appeal_deadline_at: datetime
     policy_version: str
     actions: list[ActionOut]
+
+
+class SecondReviewPending(BaseModel):
+    """A restrictive first opinion on a subject a coordinated-reporting campaign targets: nothing is enforced
+    until a second moderator, who does not see this opinion, also finds a violation ([second_review])."""
+
+    status: Literal["awaiting_second_review"] = "awaiting_second_review"
+    case_id: str
+    subject_id: str
+    first_opinion_by: str
+    reason: str
+
+
+SECOND_REVIEW_REASON = ("a detected coordinated-reporting campaign targets this subject: a restrictive decision "
+                        "takes effect when a second moderator also finds a violation")
 
 
 def validate_decision(ctx: Context, body: DecisionIn, subject: Subject) -> None:
@@ -91,19 +107,25 @@ def validate_decision(ctx: Context, body: DecisionIn, subject: Subject) -> None:
                 raise InvalidInput("only a violation takes this", field=name)
 
 
-def decide(ctx: Context, case_id: str, body: DecisionIn) -> DecisionOut:
+def decide(ctx: Context, case_id: str, body: DecisionIn) -> DecisionOut | SecondReviewPending:
     moderator = require_role(ctx.actor, MODERATORS, "deciding a case")
     case = case_store.lock(ctx.session, case_id)
     subject = ctx.session.get(Subject, case.subject_id)
     assert subject is not None
     validate_decision(ctx, body, subject)
+    if _needs_second_review(ctx, case, subject, body):
+        return _first_opinion(ctx, case, subject, body, moderator)
     # Read everything first: the writes below then go out in one flush at commit. (The reducer checks the
     # lease; a refusal rolls the unit of work back.)
     decision_id = ctx.ids.new("dec")
     automatic = enforcement.active_auto_restriction(ctx, subject.id)
     rows = case_reports(ctx, case.id)
+    second = case.first_opinion_by
     case_store.transition(ctx.session, case, case_rules.CaseDecided(moderator, decision_id, ctx.now()))
-    decision = record_decision(ctx, case, subject, body, decision_id=decision_id, moderator=moderator)
+    decision = record_decision(
+        ctx, case, subject, body, decision_id=decision_id, moderator=moderator,
+        extra={"second_review": {"first_opinion_by": second, "agreed": body.outcome is DecisionOutcome.violation}}
+        if second else None)
     set_report_outcomes(ctx, case, decision, body.report_outcomes, rows=rows)
     if automatic is not None:
         # The review replaces the restriction that was pending it (a violation brings its own actions).
@@ -127,8 +149,32 @@ def case_reports(ctx: Context, case_id: str) -> list[tuple[Report, ReportState]]
     return rows
 
 
+def _needs_second_review(ctx: Context, case: Case, subject: Subject, body: DecisionIn) -> bool:
+    if body.outcome is not DecisionOutcome.violation or not ctx.policy.second_review.on_protected_subjects:
+        return False
+    if case.first_opinion_by is not None:  # this is the second review
+        return False
+    return triage.subject_state(ctx, subject).protected
+
+
+def _first_opinion(ctx: Context, case: Case, subject: Subject, body: DecisionIn,
+                   moderator: str) -> SecondReviewPending:
+    """Record the opinion (for the audit; the second moderator does not see it) and put the case back, ahead."""
+    case_store.transition(ctx.session, case, case_rules.FirstOpinionGiven(moderator, ctx.now()))
+    opinion = {"moderator_id": moderator, "at": ctx.now().isoformat(), "outcome": body.outcome.value,
+               "action": body.action.value if body.action else None, "rule": body.rule,
+               "duration_s": body.duration_s, "statement": body.statement}
+    case.first_opinion = opinion
+    ctx.record(EventKind.case_second_review_requested, "case", case.id,
+               {"first_opinion": opinion, "because": SECOND_REVIEW_REASON})
+    triage.rescore(ctx, case, subject)
+    return SecondReviewPending(case_id=case.id, subject_id=subject.id, first_opinion_by=moderator,
+                               reason=SECOND_REVIEW_REASON)
+
+
 def record_decision(ctx: Context, case: Case, subject: Subject, body: DecisionIn, *, decision_id: str,
-                    moderator: str, from_appeal_id: str | None = None) -> Decision:
+                    moderator: str, from_appeal_id: str | None = None,
+                    extra: dict[str, object] | None = None) -> Decision:
     decision = Decision(
         id=decision_id, case_id=case.id, subject_id=subject.id, owner_id=subject.owner_id,
         moderator_id=moderator, outcome=body.outcome.value, action=body.action.value if body.action else None,
@@ -139,7 +185,8 @@ def record_decision(ctx: Context, case: Case, subject: Subject, body: DecisionIn
     ctx.session.add(decision)
     ctx.record(EventKind.case_decided, "case", case.id,
                {"decision_id": decision.id, "outcome": decision.outcome, "action": decision.action,
-                "rule": decision.rule, "duration_s": decision.duration_s, "from_appeal_id": from_appeal_id})
+                "rule": decision.rule, "duration_s": decision.duration_s, "from_appeal_id": from_appeal_id,
+                **(extra or {})})
     if body.outcome is DecisionOutcome.violation:
         ctx.session.info.setdefault(_ACTIONS, {})[decision.id] = enforcement.enforce(ctx, decision)
     return decision

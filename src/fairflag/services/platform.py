@@ -70,6 +70,11 @@ def ensure_account(ctx: Context, account_id: str, field: str, described: dict[st
     return _known_account(ctx, account_id) or _add_account(ctx, account_id, described or {})
 
 
+def added_in_this_unit(ctx: Context, account_id: str) -> bool:
+    """The account did not exist before this unit of work (so nothing refers to it yet)."""
+    return account_id in ctx.session.info.get(_ADDED_ACCOUNTS, {})
+
+
 def _known_account(ctx: Context, account_id: str) -> Account | None:
     return ctx.session.info.get(_ADDED_ACCOUNTS, {}).get(account_id) or ctx.session.get(Account, account_id)
 

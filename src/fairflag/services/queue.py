@@ -43,6 +43,7 @@ class CaseSummary(BaseModel):
     claimed_by: str | None
     lease_expires_at: datetime | None
     decision_id: str | None
+    awaiting_second_review: bool = False  # a restrictive first opinion awaits another moderator
 
 
 class ReportForModerator(BaseModel):
@@ -92,6 +93,7 @@ def summary(ctx: Context, case: Case, surface: str) -> CaseSummary:
         report_count=case.report_count, reporter_count=case.reporter_count,
         claimed_by=holder, lease_expires_at=case.lease_expires_at if holder else None,
         decision_id=case.decision_id,
+        awaiting_second_review=case.status == CaseStatus.open.value and case.first_opinion_by is not None,
     )
 
 
@@ -146,9 +148,12 @@ def get_case(ctx: Context, case_id: str) -> CaseDetail:
     events = ctx.session.scalars(
         select(Event).where(Event.entity_type == "case", Event.entity_id == case.id).order_by(Event.seq)
     )
+    blind = case.status == CaseStatus.open.value  # the second moderator decides without the first opinion
     history = [
         CaseHistoryEntry(kind=e.kind, at=e.occurred_at, actor=f"{e.actor_type}:{e.actor_id or ''}",
-                         policy_version=e.policy_version, data=e.data or {})
+                         policy_version=e.policy_version,
+                         data={"hidden": "until the second moderator decides"}
+                         if blind and e.kind == EventKind.case_second_review_requested.value else e.data or {})
         for e in events
     ]
     campaigns = [
@@ -196,7 +201,8 @@ def _next_query(by_surface: bool) -> Any:
         select(Case, Subject.surface)
         .join(Subject, Subject.id == Case.subject_id)
         .where(Case.status == CaseStatus.open.value, or_(Case.held_until.is_(None), Case.held_until <= now),
-               or_(Case.claimed_by.is_(None), Case.lease_expires_at <= now))
+               or_(Case.claimed_by.is_(None), Case.lease_expires_at <= now),
+               or_(Case.first_opinion_by.is_(None), Case.first_opinion_by != bindparam("me")))
         .order_by(Case.queue_rank.desc(), Case.deadline_at, Case.opened_at)
         .limit(1)
         .with_for_update(skip_locked=True, of=Case)
@@ -209,13 +215,15 @@ _NEXT_ON_SURFACE = _next_query(True)
 
 
 def claim_next(ctx: Context, surface: Surface | None = None) -> CaseSummary:
-    """Claim the highest-ranked case nobody holds and no hold keeps back (``SKIP LOCKED`` on PostgreSQL).
+    """Claim the highest-ranked case nobody holds and no hold keeps back (``SKIP LOCKED`` on PostgreSQL),
+    never one this moderator gave the first opinion on (it awaits someone else).
     The row comes back locked from the same query that picked it."""
     moderator = require_role(ctx.actor, MODERATORS, "claiming a case")
     if surface is None:
-        row = ctx.session.execute(_NEXT, {"now": ctx.now()}).first()
+        row = ctx.session.execute(_NEXT, {"now": ctx.now(), "me": moderator}).first()
     else:
-        row = ctx.session.execute(_NEXT_ON_SURFACE, {"now": ctx.now(), "surface": surface.value}).first()
+        row = ctx.session.execute(_NEXT_ON_SURFACE, {"now": ctx.now(), "me": moderator,
+                                                     "surface": surface.value}).first()
     if row is None:
         raise QueueEmpty("no unclaimed open case")
     case, case_surface = row

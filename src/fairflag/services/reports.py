@@ -15,7 +15,7 @@ from fairflag.domain.enums import ReportOutcome, ReportSource
 from fairflag.domain.errors import Conflict, InvalidInput, NotFound
 from fairflag.domain.events import EventKind
 from fairflag.engine.triage import deadline
-from fairflag.services import triage, validation
+from fairflag.services import platform, reputation, triage, validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import Input
 from fairflag.services.platform import ensure_account
@@ -128,9 +128,13 @@ def _file_new(ctx: Context, body: ReportIn, digest: str, service_key_id: str | N
     if subject is None:
         raise UnknownSubject("no such subject; upsert it first (PUT /v1/subjects/{id})", field="subject_id")
     reporter = ensure_account(ctx, body.reporter_id, "reporter_id")
+    new_reporter = platform.added_in_this_unit(ctx, reporter.id)
+    if new_reporter:
+        reputation.no_record_yet(ctx, reporter.id)
     source_detail = _source_detail(body, reporter)
 
     case = case_store.open_case_for_subject(ctx.session, subject.id)
+    new_case = case is None
     if case is None:
         case = _open_case(ctx, subject, reported_at)
 
@@ -152,7 +156,7 @@ def _file_new(ctx: Context, body: ReportIn, digest: str, service_key_id: str | N
         occurred_at=reported_at,
     )
     case_store.transition(ctx.session, case, case_rules.ReportAttached(report.id, ctx.now()))
-    triage.weigh_report(ctx, report, state, subject, case, reporter)
+    triage.weigh_report(ctx, report, state, subject, case, reporter, first_on_case=new_case or new_reporter)
     return receipt(ctx, report, replayed=False, state=state)
 
 

@@ -50,6 +50,13 @@ def stats(ctx: Context, reporter_id: str, *, lock: bool = False) -> ReporterStat
     return row
 
 
+def no_record_yet(ctx: Context, reporter_id: str) -> None:
+    """The reporter's account was created in this unit of work, so no outcome was ever recorded for them:
+    say so instead of asking the database."""
+    if reporter_id not in ctx.session.info.get(_LOCKED, {}):
+        ctx.session.info.setdefault(_MISSING, set()).add(reporter_id)
+
+
 def lock_all(ctx: Context, reporter_ids: Iterable[str]) -> None:
     """Lock (and load, or create) many reporters' rows in one query before folding outcomes into them one by
     one: a decision on a case with 500 reports then costs one SELECT, not 500 SELECTs each after a flush."""

@@ -75,8 +75,10 @@ def subject_facts(ctx: Context, subject: Subject, state: SubjectState | None = N
 
 
 def weigh_report(ctx: Context, report: Report, state: ReportState, subject: Subject, case: Case,
-                 reporter: Account) -> None:
-    """Count the report's evidence on its case (or store it unprocessed), then rescore the case."""
+                 reporter: Account, *, first_on_case: bool = False) -> None:
+    """Count the report's evidence on its case (or store it unprocessed), then rescore the case.
+    ``first_on_case``: the caller knows the reporter has no earlier report on this case (a new case or a new
+    account), which saves looking."""
     evidence = triage.CaseEvidence.from_json(case.evidence)
     suspicion = _observe(ctx, report, subject, reporter)
     if suspicion is not None:
@@ -88,7 +90,7 @@ def weigh_report(ctx: Context, report: Report, state: ReportState, subject: Subj
         evidence.unprocessed += 1
     elif report.source == ReportSource.automated.value:
         _count_classifier(ctx, report, state, evidence)
-    elif ctx.session.get(CaseReporter, (case.id, report.reporter_id)) is None:
+    elif first_on_case or ctx.session.get(CaseReporter, (case.id, report.reporter_id)) is None:
         _count_reporter(ctx, report, state, reporter, evidence, suspicion)
     # else: a reporter's further reports on the same case change nothing.
     case.evidence = evidence.to_json()
@@ -205,13 +207,15 @@ def rescore(ctx: Context, case: Case, subject: Subject) -> triage.Score:
     case.priority = s.value
     rereview = _rereview(ctx, case, evidence)
     waiting_since = case.held_until or case.opened_at  # a follow-up waits from the end of its hold
-    case.queue_rank = triage.queue_rank(s.value, waiting_since, ctx.policy)
+    boost = ctx.policy.second_review.rank_boost if case.first_opinion_by else 0.0  # awaiting a second moderator
+    case.queue_rank = triage.queue_rank(s.value + boost, waiting_since, ctx.policy)
     case.priority_components = {**s.components, "auto_restriction": {
         "restrict": verdict.restrict, "reason": verdict.reason, "independent_credible_sources": verdict.units,
         "credible_evidence": round(verdict.evidence, 4), "protected_by_campaign_detection": protected},
         "queue": {"rank": round(case.queue_rank, 6), "waiting_since": waiting_since.isoformat(),
                   "aging_per_hour": ctx.policy.triage.aging_per_hour,
-                  "rank_now": "priority + aging_per_hour × hours since waiting_since"},
+                  "second_review_boost": boost,
+                  "rank_now": "priority + second_review_boost + aging_per_hour × hours since waiting_since"},
         **({"rereview": rereview} if rereview else {})}
     case.severity = s.severity
     case.deadline_at = triage.deadline(ctx.policy, subject.surface, s.severity, waiting_since)

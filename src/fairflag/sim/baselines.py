@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -79,6 +80,10 @@ class EngineResults:
     decisions: list[tuple[float, str, bool]] | None = None
 
 
+Reviewer = Callable[[ReviewItem], SimDecision]
+Reviewed = tuple[ReviewItem, SimDecision, bool]
+
+
 class Engine(Protocol):
     """What the runner drives. Keys are the reports' indices in the stream's event list."""
 
@@ -96,9 +101,9 @@ class Engine(Protocol):
 
     def tick(self, t: float) -> None: ...
 
-    def next_for_review(self, t: float) -> ReviewItem | None: ...
-
-    def decide(self, item: ReviewItem, decision: SimDecision, t: float) -> None: ...
+    def review(self, t: float, reviewer: Reviewer) -> Reviewed | None:
+        """The top of the queue goes to ``reviewer``, and its decision is applied. None: nothing to review.
+        The flag is False when the decision did not take effect yet (it awaits a second reviewer)."""
 
     def results(self) -> EngineResults: ...
 
@@ -195,6 +200,14 @@ class QueueEngine:
             if case is not None and case.serial == serial and case.version == version:
                 return ReviewItem(f"case{serial}", subject, tuple(case.reports))
         return None
+
+    def review(self, t: float, reviewer: Reviewer) -> Reviewed | None:
+        item = self.next_for_review(t)
+        if item is None:
+            return None
+        decision = reviewer(item)
+        self.decide(item, decision, t)
+        return item, decision, True
 
     def decide(self, item: ReviewItem, decision: SimDecision, t: float) -> None:
         case = self.cases.pop(item.subject)

@@ -163,6 +163,8 @@ def compute(subjects: Sequence[Record], reporters: Sequence[Record], run: Mappin
     out.update(overturned(subjects))
     out.update(campaign_detection(reporters))
     out["campaigns"] = run.get("campaigns")
+    out["reviews"] = run.get("reviews")  # reviewer slots spent, first opinions included
+    out["first_opinions"] = run.get("first_opinions", 0)  # restrictive opinions that awaited a second reviewer
     out.update(misuse(reporters, handled=bool(run.get("misuse_handling", True))))
     out.update(throughput(run))
     return out

@@ -4,8 +4,9 @@ A fresh SQLite file (WAL) in a temporary directory, migrated with the real migra
 :class:`~fairflag.core.Fairflag` with a :class:`~fairflag.clock.ManualClock` and seeded ids. The clock is set
 to each event's time (negative times are history before the window) and the event goes through the same use
 cases the HTTP API calls: ``platform.upsert_account``, ``platform.upsert_subject``, ``reports.file_report``
-(with ``reported_at``), ``queue.claim_next`` and ``decisions.decide`` for the simulated reviewers and
-``worker.run_once`` for expiries. Nothing here knows how fairflag weighs a report: the outcomes are read back
+(with ``reported_at``), ``queue.claim_next`` then ``decisions.decide`` for the simulated reviewers (one unit
+of work per review slot; four reviewer identities take turns, so a second review finds another moderator)
+and ``worker.run_once`` for expiries. Nothing here knows how fairflag weighs a report: the outcomes are read back
 from the stored tables (actions, decisions, campaigns, reporter stats), so the replay measures whatever the
 services do.
 
@@ -33,7 +34,7 @@ from fairflag.ids import SeededIds
 from fairflag.policy import Policy
 from fairflag.services import decisions, platform, queue, reports
 from fairflag.services.context import Actor, Context
-from fairflag.sim.baselines import Action, EngineResults, Restriction, ReviewItem, SimDecision
+from fairflag.sim.baselines import Action, EngineResults, Restriction, Reviewed, Reviewer, ReviewItem, SimDecision
 from fairflag.sim.events import AccountEvent, EventsError, ReportEvent, Stream, SubjectEvent, ViewsEvent
 from fairflag.store import migrate
 from fairflag.store.db import Database
@@ -48,7 +49,8 @@ from fairflag.store.tables import (
 )
 
 PLATFORM = Actor(ActorType.platform, "sim-platform")
-MODERATOR = Actor(ActorType.user, "sim-moderator", Role.moderator)
+# Review slots go to the reviewers in turn, so a case that needs a second moderator ([second_review]) gets one.
+MODERATORS = tuple(Actor(ActorType.user, f"sim-moderator-{i}", Role.moderator) for i in range(4))
 STATEMENT = "Simulated review against the scenario's ground truth."
 NOT_RESTRICTIONS = frozenset({"warn", "demonetize"})  # actions that leave the subject visible
 
@@ -91,6 +93,7 @@ class FairflagEngine:
         self.keys: dict[str, int] = {}  # fairflag report id -> the report's key in the stream
         self.ids: dict[int, str] = {}
         self.track = track
+        self.slots = 0
         self.traces: dict[str, list[tuple[float, float]]] = {s: [] for s in track}
 
     def at(self, t: float) -> datetime:
@@ -182,23 +185,30 @@ class FairflagEngine:
         self.clock.set(self.at(t))
         worker.run_once(self.core)
 
-    def next_for_review(self, t: float) -> ReviewItem | None:
+    def review(self, t: float, reviewer: Reviewer) -> Reviewed | None:
+        """Claim-next and decide, as one reviewer does at one instant of simulated time: one unit of work
+        (the same services as two API calls; the simulated reviewer decides in between)."""
         self.clock.set(self.at(t))
-        claimed = self.core.run(MODERATOR, _claim)
+        actor = MODERATORS[self.slots % len(MODERATORS)]
+        self.slots += 1
+        return self.core.run(actor, self._review, reviewer)
+
+    def _review(self, ctx: Context, reviewer: Reviewer) -> Reviewed | None:
+        claimed = _claim(ctx)
         if claimed is None:
             return None
         case_id, subject_id, report_ids = claimed
-        return ReviewItem(case_id, subject_id, tuple(self.keys[r] for r in report_ids if r in self.keys))
+        item = ReviewItem(case_id, subject_id, tuple(self.keys[r] for r in report_ids if r in self.keys))
+        decision = reviewer(item)
+        out = decisions.decide(ctx, item.ref, self._body(decision))
+        return item, decision, not isinstance(out, decisions.SecondReviewPending)
 
-    def decide(self, item: ReviewItem, decision: SimDecision, t: float) -> None:
-        self.clock.set(self.at(t))
+    def _body(self, decision: SimDecision) -> decisions.DecisionIn:
         if decision.violation:
-            body = decisions.DecisionIn(outcome=DecisionOutcome.violation, action=ActionKind(decision.action),
+            return decisions.DecisionIn(outcome=DecisionOutcome.violation, action=ActionKind(decision.action),
                                         rule=decision.rule, statement=STATEMENT)
-        else:
-            body = decisions.DecisionIn(outcome=DecisionOutcome.no_violation, statement=STATEMENT,
-                                        report_outcomes={self.ids[k]: "abusive" for k in sorted(decision.abusive)})
-        self.core.run(MODERATOR, decisions.decide, item.ref, body)
+        return decisions.DecisionIn(outcome=DecisionOutcome.no_violation, statement=STATEMENT,
+                                    report_outcomes={self.ids[k]: "abusive" for k in sorted(decision.abusive)})
 
     # outcomes, from the stored tables
 

@@ -118,6 +118,8 @@ class Runner:
         self.reporter_abusive: set[str] = set()
         self.decisions: list[tuple[float, str, bool]] = []
         self.dropped = 0
+        self.reviews = 0
+        self.first_opinions = 0
         self.progress = progress
 
     def run(self) -> RunOutput:
@@ -183,11 +185,15 @@ class Runner:
 
     def review(self, t: float) -> None:
         assert self.moderators is not None
-        item = self.engine.next_for_review(t)
-        if item is None:
+        moderators = self.moderators
+        reviewed = self.engine.review(t, lambda it: moderators.decide(it, self.report_events, it.subject in self.live))
+        if reviewed is None:
             return
-        decision = self.moderators.decide(item, self.report_events, item.subject in self.live)
-        self.engine.decide(item, decision, t)
+        item, decision, final = reviewed
+        self.reviews += 1
+        if not final:  # a first opinion: another reviewer decides
+            self.first_opinions += 1
+            return
         self.decisions.append((t, item.subject, decision.violation))
         if decision.violation:
             self.removed.add(item.subject)
@@ -214,7 +220,8 @@ class Runner:
                 "reports": self.reporter_reports[reporter],
             })
         run = {"horizon_s": self.horizon, "reports": sum(self.report_counts.values()), "dropped_reports": self.dropped,
-               "wall_s": wall, "campaigns": results.campaigns,
+               "wall_s": wall, "campaigns": results.campaigns, "reviews": self.reviews,
+               "first_opinions": self.first_opinions,
                "detector": results.flagged is not None, "misuse_handling": results.misuse is not None}
         return RunOutput(self.engine.name, metrics.compute(subjects, reporters, run), subjects, reporters,
                          results.traces)

@@ -202,6 +202,10 @@ class Case(Base):
     # A follow-up on a subject cleared recently ([rereview]): not handed out by claim-next until then.
     held_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     follows_decision_id: Mapped[str | None] = mapped_column(String(ID), nullable=True)
+    # A restrictive first opinion awaiting a second moderator ([second_review]); the opinion itself is kept
+    # for the audit (the second moderator does not see it).
+    first_opinion_by: Mapped[str | None] = mapped_column(String(ID), nullable=True)
+    first_opinion: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     policy_version: Mapped[str] = mapped_column(String(120))
     version: Mapped[int] = mapped_column(Integer, default=0)  # optimistic check on every write
 
