@@ -93,3 +93,14 @@ def test_second_review_can_be_turned_off(plat: Platform, clock: ManualClock) -> 
     case_id = brigaded_case(plat, clock)
     plat.claim("mod1", case_id)
     assert remove(plat, "mod1", case_id)["status"] == "decided"
+
+
+def test_a_subject_one_campaign_member_reported_also_needs_a_second_moderator(
+        plat: Platform, clock: ManualClock) -> None:
+    brigaded_case(plat, clock)
+    plat.subject("v3", owner_id="creator1", views=5000)
+    clock.advance(60)
+    case_id = plat.report("bot7", "v3", "harassment", fp_net="net1", fp_dev="dev1")["case_id"]
+    assert plat.as_("mod1", "GET", f"/v1/cases/{case_id}")["campaigns"] == []  # not a target: one member only
+    plat.claim("mod1", case_id)
+    assert remove(plat, "mod1", case_id)["status"] == "awaiting_second_review"

@@ -85,6 +85,21 @@ def protecting_campaigns_query(subject_id: Any) -> Select[tuple[str]]:
     )
 
 
+def reported_by_members(ctx: Context, case_id: str) -> bool:
+    """Whether someone counted on this case is a member of a detected (or confirmed) campaign, whether or not
+    the subject became one of its targets (a target needs two members; a spread-out attack gives most
+    subjects one). O(the case's reporters), indexed."""
+    stmt = (
+        select(CaseReporter.reporter_id)
+        .join(CampaignMember, CampaignMember.reporter_id == CaseReporter.reporter_id)
+        .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+        .where(CaseReporter.case_id == case_id,
+               Campaign.status.in_([CampaignStatus.detected.value, CampaignStatus.confirmed.value]))
+        .limit(1)
+    )
+    return ctx.session.scalar(stmt) is not None
+
+
 def protecting_campaigns(ctx: Context, subject_id: str) -> list[str]:
     return list(ctx.session.scalars(protecting_campaigns_query(subject_id)))
 

@@ -13,7 +13,7 @@ from fairflag.domain import cases as case_rules
 from fairflag.domain.enums import ActionKind, DecisionOutcome, ReportOutcome
 from fairflag.domain.errors import InvalidInput
 from fairflag.domain.events import EventKind
-from fairflag.services import enforcement, reputation, triage, validation
+from fairflag.services import campaigns, enforcement, reputation, triage, validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import Input
 from fairflag.services.permissions import MODERATORS, require_role
@@ -78,8 +78,8 @@ class SecondReviewPending(BaseModel):
     reason: str
 
 
-SECOND_REVIEW_REASON = ("a detected coordinated-reporting campaign targets this subject: a restrictive decision "
-                        "takes effect when a second moderator also finds a violation")
+SECOND_REVIEW_REASON = ("a detected coordinated-reporting campaign targets this subject or its members reported it: "
+                        "a restrictive decision takes effect when a second moderator also finds a violation")
 
 
 def validate_decision(ctx: Context, body: DecisionIn, subject: Subject) -> None:
@@ -154,7 +154,7 @@ def _needs_second_review(ctx: Context, case: Case, subject: Subject, body: Decis
         return False
     if case.first_opinion_by is not None:  # this is the second review
         return False
-    return triage.subject_state(ctx, subject).protected
+    return triage.subject_state(ctx, subject).protected or campaigns.reported_by_members(ctx, case.id)
 
 
 def _first_opinion(ctx: Context, case: Case, subject: Subject, body: DecisionIn,
