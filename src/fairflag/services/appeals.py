@@ -187,8 +187,8 @@ def _decide_anew(ctx: Context, appeal: Appeal, decision: Decision, body: Resolut
     new_body = decisions.DecisionIn(outcome=DecisionOutcome.violation, action=body.action, rule=body.rule,
                                     statement=body.statement, duration_s=body.duration_s)
     decisions.validate_decision(ctx, new_body, subject)
-    new = decisions.record_decision(ctx, case, subject, new_body, decision_id=ctx.ids.new("dec"),
-                                    moderator=senior, from_appeal_id=appeal.id)
+    new, _ = decisions.record_decision(ctx, case, subject, new_body, decision_id=ctx.ids.new("dec"),
+                                       moderator=senior, from_appeal_id=appeal.id)
     decisions.set_report_outcomes(ctx, case, new)
     return new.id
 

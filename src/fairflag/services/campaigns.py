@@ -100,10 +100,6 @@ def reported_by_members(ctx: Context, case_id: str) -> bool:
     return ctx.session.scalar(stmt) is not None
 
 
-def protecting_campaigns(ctx: Context, subject_id: str) -> list[str]:
-    return list(ctx.session.scalars(protecting_campaigns_query(subject_id)))
-
-
 def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
     """Record a detected cluster (or its growth); protect and regroup newly covered targets. Returns the
     open cases it rescored."""

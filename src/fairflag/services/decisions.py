@@ -68,8 +68,9 @@ class DecisionOut(BaseModel):
 
 
 class SecondReviewPending(BaseModel):
-    """A restrictive first opinion on a subject a coordinated-reporting campaign targets: nothing is enforced
-    until a second moderator, who does not see this opinion, also finds a violation ([second_review])."""
+    """A restrictive first opinion on a subject a coordinated-reporting campaign targets (or its members
+    reported): nothing is enforced until a second moderator, who does not see this opinion, also finds a
+    violation ([second_review])."""
 
     status: Literal["awaiting_second_review"] = "awaiting_second_review"
     case_id: str
@@ -122,7 +123,7 @@ def decide(ctx: Context, case_id: str, body: DecisionIn) -> DecisionOut | Second
     rows = case_reports(ctx, case.id)
     second = case.first_opinion_by
     case_store.transition(ctx.session, case, case_rules.CaseDecided(moderator, decision_id, ctx.now()))
-    decision = record_decision(
+    decision, actions = record_decision(
         ctx, case, subject, body, decision_id=decision_id, moderator=moderator,
         extra={"second_review": {"first_opinion_by": second, "agreed": body.outcome is DecisionOutcome.violation}}
         if second else None)
@@ -130,10 +131,7 @@ def decide(ctx: Context, case_id: str, body: DecisionIn) -> DecisionOut | Second
     if automatic is not None:
         # The review replaces the restriction that was pending it (a violation brings its own actions).
         enforcement.lift(ctx, automatic, f"reviewed: {decision.outcome}")
-    return decision_out(ctx, decision, ctx.session.info.get(_ACTIONS, {}).get(decision.id, []))
-
-
-_ACTIONS = "fairflag.decisions.actions"  # Session.info: the actions each decision of this unit of work made
+    return decision_out(ctx, decision, actions)
 
 
 _CASE_REPORTS = (
@@ -174,7 +172,8 @@ def _first_opinion(ctx: Context, case: Case, subject: Subject, body: DecisionIn,
 
 def record_decision(ctx: Context, case: Case, subject: Subject, body: DecisionIn, *, decision_id: str,
                     moderator: str, from_appeal_id: str | None = None,
-                    extra: dict[str, object] | None = None) -> Decision:
+                    extra: dict[str, object] | None = None) -> tuple[Decision, list[EnforcementAction]]:
+    """The decision, and the actions it made (a violation's)."""
     decision = Decision(
         id=decision_id, case_id=case.id, subject_id=subject.id, owner_id=subject.owner_id,
         moderator_id=moderator, outcome=body.outcome.value, action=body.action.value if body.action else None,
@@ -187,9 +186,8 @@ def record_decision(ctx: Context, case: Case, subject: Subject, body: DecisionIn
                {"decision_id": decision.id, "outcome": decision.outcome, "action": decision.action,
                 "rule": decision.rule, "duration_s": decision.duration_s, "from_appeal_id": from_appeal_id,
                 **(extra or {})})
-    if body.outcome is DecisionOutcome.violation:
-        ctx.session.info.setdefault(_ACTIONS, {})[decision.id] = enforcement.enforce(ctx, decision)
-    return decision
+    actions = enforcement.enforce(ctx, decision) if body.outcome is DecisionOutcome.violation else []
+    return decision, actions
 
 
 def set_report_outcomes(ctx: Context, case: Case, decision: Decision, overrides: dict[str, str] | None = None,

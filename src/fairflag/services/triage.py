@@ -66,10 +66,9 @@ def subject_state(ctx: Context, subject: Subject) -> SubjectState:
     return SubjectState(int(row[0] or 0), bool(row[1]), row[2])
 
 
-def subject_facts(ctx: Context, subject: Subject, state: SubjectState | None = None) -> triage.SubjectFacts:
-    strikes = state.owner_active_strikes if state is not None else enforcement.active_strikes(ctx, subject.owner_id)
+def subject_facts(subject: Subject, state: SubjectState) -> triage.SubjectFacts:
     return triage.SubjectFacts(
-        surface=subject.surface, views=subject.views, owner_active_strikes=strikes,
+        surface=subject.surface, views=subject.views, owner_active_strikes=state.owner_active_strikes,
         signals={k: float(v) for k, v in (subject.signals or {}).items()},
     )
 
@@ -194,7 +193,7 @@ def rescore(ctx: Context, case: Case, subject: Subject) -> triage.Score:
     """Recompute the score and deadline from the running sums, then apply or lift automatic restriction."""
     evidence = triage.CaseEvidence.from_json(case.evidence)
     state = subject_state(ctx, subject)
-    facts = subject_facts(ctx, subject, state)
+    facts = subject_facts(subject, state)
     s = triage.score(evidence, facts, ctx.policy)
     protected = state.protected
     verdict = triage.auto_restriction(evidence, s, facts, ctx.policy, protected=protected)
