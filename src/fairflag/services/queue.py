@@ -101,7 +101,7 @@ def _held(case: Case, now: datetime) -> bool:
     return case.held_until is not None and case.held_until > now
 
 
-def _not_held(now: datetime) -> Any:
+def _not_held(now: Any) -> Any:
     return or_(Case.held_until.is_(None), Case.held_until <= now)
 
 
@@ -200,7 +200,7 @@ def _next_query(by_surface: bool) -> Any:
     stmt = (
         select(Case, Subject.surface)
         .join(Subject, Subject.id == Case.subject_id)
-        .where(Case.status == CaseStatus.open.value, or_(Case.held_until.is_(None), Case.held_until <= now),
+        .where(Case.status == CaseStatus.open.value, _not_held(now),
                or_(Case.claimed_by.is_(None), Case.lease_expires_at <= now),
                or_(Case.first_opinion_by.is_(None), Case.first_opinion_by != bindparam("me")))
         .order_by(Case.queue_rank.desc(), Case.deadline_at, Case.opened_at)

@@ -128,20 +128,17 @@ class FairflagEngine:
 
     def _describe(self, ctx: Context, subject_id: str, accounts: list[str], subject: bool) -> None:
         with ctx.session.no_autoflush:  # distinct rows: written together when the report flushes
-            self._describe_all(ctx, subject_id, accounts, subject)
-
-    def _describe_all(self, ctx: Context, subject_id: str, accounts: list[str], subject: bool) -> None:
-        for account_id in accounts:
-            a = self.accounts[account_id]
-            platform.upsert_account(ctx, platform.AccountIn(
-                id=a.id, created_at=None if a.created_at is None else self.at(a.created_at),
-                verified=a.verified, trusted_flagger=a.trusted_flagger, followers=a.followers))
-        if subject:
-            s = self.subjects[subject_id]
-            platform.upsert_subject(ctx, platform.SubjectIn(
-                id=s.ev.id, surface=Surface(s.ev.kind), owner_id=s.ev.owner,
-                created_at=None if s.ev.created_at is None else self.at(s.ev.created_at), views=s.views,
-                is_live=s.live))
+            for account_id in accounts:
+                a = self.accounts[account_id]
+                platform.upsert_account(ctx, platform.AccountIn(
+                    id=a.id, created_at=None if a.created_at is None else self.at(a.created_at),
+                    verified=a.verified, trusted_flagger=a.trusted_flagger, followers=a.followers))
+            if subject:
+                s = self.subjects[subject_id]
+                platform.upsert_subject(ctx, platform.SubjectIn(
+                    id=s.ev.id, surface=Surface(s.ev.kind), owner_id=s.ev.owner,
+                    created_at=None if s.ev.created_at is None else self.at(s.ev.created_at), views=s.views,
+                    is_live=s.live))
 
     def _described(self, subject_id: str, accounts: list[str], subject: bool) -> None:
         """Only once the unit of work committed (a retried unit of work must describe them again)."""
