@@ -97,8 +97,16 @@ class Platform:
     def claim(self, user: str, case_id: str) -> dict:
         return self.as_(user, "POST", f"/v1/cases/{case_id}/claim")
 
-    def decide(self, user: str, case_id: str, expect: int = 200, **body: Any) -> dict:
-        return self.as_(user, "POST", f"/v1/cases/{case_id}/decision", expect=expect, json=body)
+    def decide(self, user: str, case_id: str, expect: int = 200, *, confirm: bool = True, **body: Any) -> dict:
+        """Decide the case. A restrictive decision that the default policy makes a first opinion
+        ([second_review]: thin evidence, a campaign, an owner surge) is, with ``confirm``, decided the same way
+        by a colleague, as a team does: the answer is then the colleague's final decision."""
+        out = self.as_(user, "POST", f"/v1/cases/{case_id}/decision", expect=expect, json=body)
+        if not confirm or expect != 200 or out.get("status") != "awaiting_second_review":
+            return out  # type: ignore[no-any-return]
+        colleague = next(u for u in ("mod1", "mod2", "senior1", "senior2") if u != user)
+        self.claim(colleague, case_id)
+        return self.as_(colleague, "POST", f"/v1/cases/{case_id}/decision", json=body)  # type: ignore[no-any-return]
 
     # --- additions for the issue 1/6 suite ---------------------------------------------------------
 

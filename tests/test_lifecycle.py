@@ -242,7 +242,7 @@ def test_strike_ladder_time_limited_actions_and_strike_expiry(
     # Once all four have expired, a new violation is a first strike again: a warning, not a ban.
     clock.set(first + timedelta(days=90, hours=4))
     assert plat.notices("creator1")["active_strikes"] == 0
-    plat.relogin("mod1")
+    plat.relogin("mod1", "mod2")
     plat.subject("v5")
     case_id = plat.report("reporter5", "v5", "spam")["case_id"]
     decision = plat.decide_violation("mod1", case_id)

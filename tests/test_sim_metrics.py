@@ -139,7 +139,9 @@ def test_campaign_and_misuse_metrics_by_hand() -> None:
 def test_the_real_engine_replays_the_tiny_stream(tmp_path: Path) -> None:
     """fairflag orders its queue its own way, but with error-free reviewers and enough capacity every subject
     ends as its truth says, and the outcomes come back from the stored tables."""
-    stream = parse_generated(tiny_stream(), POLICY, "tiny")
+    lines = tiny_stream()
+    lines[0]["moderators"]["per_hour"] = 2  # room for the second reviews that thinly reported removals take
+    stream = parse_generated(lines, POLICY, "tiny")
     engine = FairflagEngine(stream, tmp_path, seed=1, policy=POLICY, track=frozenset({"v1", "v2"}))
     try:
         out = Runner(stream, engine, seed=1).run()

@@ -136,7 +136,13 @@ class Rereview(_Strict):
 
 class SecondReview(_Strict):
     on_protected_subjects: bool = True
-    rank_boost: Annotated[float, Field(ge=0)] = 3.0
+    thin_evidence_below: Annotated[float, Field(ge=0)] = 0.5
+    thin_evidence_exempt_surfaces: tuple[str, ...] = ("livestream",)
+    thin_evidence_max_owner_strikes: Annotated[int, Field(ge=0)] = 0
+    owner_surge_window_s: PositiveFloat = 3600.0
+    owner_surge_subjects: Annotated[int, Field(ge=0)] = 3
+    owner_surge_reporters: Annotated[int, Field(ge=0)] = 8
+    rank_boost: Annotated[float, Field(ge=0)] = 20.0
 
 
 class AutoRestriction(_Strict):
@@ -189,6 +195,9 @@ class Policy(_Strict):
             for surface in action.surfaces or ():
                 if surface not in SURFACES:
                     raise ValueError(f"actions.{name}.surfaces names unknown surface {surface!r}")
+        for surface in self.second_review.thin_evidence_exempt_surfaces:
+            if surface not in SURFACES:
+                raise ValueError(f"second_review.thin_evidence_exempt_surfaces names unknown surface {surface!r}")
         return self
 
     @property

@@ -149,6 +149,11 @@ def _evidence(ev: CaseEvidence, policy: Policy) -> tuple[float, float, dict[str,
     return total, n_eff, by_reason, groups
 
 
+def total_evidence(ev: CaseEvidence, policy: Policy) -> float:
+    """``E`` of the score: what the case's reports weigh, with every coordinated group capped."""
+    return _evidence(ev, policy)[0]
+
+
 def score(ev: CaseEvidence, subject: SubjectFacts, policy: Policy) -> Score:
     t = policy.triage
     evidence, n_eff, by_reason, groups = _evidence(ev, policy)

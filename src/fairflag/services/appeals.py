@@ -151,7 +151,7 @@ def resolve_appeal(ctx: Context, appeal_id: str, body: ResolutionIn) -> AppealFo
         raise AppealAlreadyResolved(f"this appeal was already {appeal.status}", field="appeal_id")
     decision = ctx.session.get(Decision, appeal.decision_id)
     assert decision is not None
-    if decision.moderator_id == senior:
+    if senior in _deciders(ctx, decision):
         raise OwnDecision("an appeal must be resolved by someone other than the deciding moderator")
     new_decision_id = None
     if body.outcome == "overturned":
@@ -171,6 +171,17 @@ def resolve_appeal(ctx: Context, appeal_id: str, body: ResolutionIn) -> AppealFo
     ctx.record(EventKind.appeal_resolved, "appeal", appeal.id,
                {"decision_id": decision.id, "outcome": appeal.status, "new_decision_id": new_decision_id})
     return appeal_for_moderator(ctx, appeal, decision.moderator_id)
+
+
+def _deciders(ctx: Context, decision: Decision) -> set[str]:
+    """Who took the decision: its moderator and, after a second review, the first opinion's (DSA Art. 20: the
+    appeal goes to someone who had no part in it)."""
+    deciders = {decision.moderator_id}
+    if decision.from_appeal_id is None:
+        case = ctx.session.get(Case, decision.case_id)
+        if case is not None and case.first_opinion_by is not None:
+            deciders.add(case.first_opinion_by)
+    return deciders
 
 
 def _no_new_action(body: ResolutionIn) -> None:

@@ -13,7 +13,8 @@ from fairflag.domain import cases as case_rules
 from fairflag.domain.enums import ActionKind, DecisionOutcome, ReportOutcome
 from fairflag.domain.errors import InvalidInput
 from fairflag.domain.events import EventKind
-from fairflag.services import campaigns, enforcement, reputation, triage, validation
+from fairflag.engine.second_review import Trigger
+from fairflag.services import enforcement, reputation, second_review, triage, validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import Input
 from fairflag.services.permissions import MODERATORS, require_role
@@ -68,19 +69,18 @@ class DecisionOut(BaseModel):
 
 
 class SecondReviewPending(BaseModel):
-    """A restrictive first opinion on a subject a coordinated-reporting campaign targets (or its members
-    reported): nothing is enforced until a second moderator, who does not see this opinion, also finds a
-    violation ([second_review])."""
+    """A restrictive first opinion: nothing is enforced until a second moderator, who does not see this
+    opinion, also finds a violation ([second_review]; :mod:`fairflag.engine.second_review` says when)."""
 
     status: Literal["awaiting_second_review"] = "awaiting_second_review"
     case_id: str
     subject_id: str
     first_opinion_by: str
+    trigger: Literal["campaign", "thin_evidence", "owner_surge"] = Field(
+        description="campaign: a detected campaign targets the subject or its members reported it; "
+        "thin_evidence: the reports weigh too little to stand behind one moderator's judgement; owner_surge: "
+        "many accounts reported several of the creator's subjects at once.")
     reason: str
-
-
-SECOND_REVIEW_REASON = ("a detected coordinated-reporting campaign targets this subject or its members reported it: "
-                        "a restrictive decision takes effect when a second moderator also finds a violation")
 
 
 def validate_decision(ctx: Context, body: DecisionIn, subject: Subject) -> None:
@@ -114,8 +114,11 @@ def decide(ctx: Context, case_id: str, body: DecisionIn) -> DecisionOut | Second
     subject = ctx.session.get(Subject, case.subject_id)
     assert subject is not None
     validate_decision(ctx, body, subject)
-    if _needs_second_review(ctx, case, subject, body):
-        return _first_opinion(ctx, case, subject, body, moderator)
+    trigger = second_review.trigger(ctx, case, subject, body.outcome)
+    if trigger is not None:
+        if body.report_outcomes:
+            _check_report_ids(set(ctx.session.scalars(_CASE_REPORT_IDS, {"case_id": case.id})), body.report_outcomes)
+        return _first_opinion(ctx, case, subject, body, moderator, trigger)
     # Read everything first: the writes below then go out in one flush at commit. (The reducer checks the
     # lease; a refusal rolls the unit of work back.)
     decision_id = ctx.ids.new("dec")
@@ -134,6 +137,7 @@ def decide(ctx: Context, case_id: str, body: DecisionIn) -> DecisionOut | Second
     return decision_out(ctx, decision, actions)
 
 
+_CASE_REPORT_IDS = select(Report.id).where(Report.case_id == bindparam("case_id"))
 _CASE_REPORTS = (
     select(Report, ReportState).join(ReportState, ReportState.report_id == Report.id)
     .where(Report.case_id == bindparam("case_id")).order_by(Report.reported_at, Report.id)
@@ -147,27 +151,20 @@ def case_reports(ctx: Context, case_id: str) -> list[tuple[Report, ReportState]]
     return rows
 
 
-def _needs_second_review(ctx: Context, case: Case, subject: Subject, body: DecisionIn) -> bool:
-    if body.outcome is not DecisionOutcome.violation or not ctx.policy.second_review.on_protected_subjects:
-        return False
-    if case.first_opinion_by is not None:  # this is the second review
-        return False
-    return triage.subject_state(ctx, subject).protected or campaigns.reported_by_members(ctx, case.id)
-
-
-def _first_opinion(ctx: Context, case: Case, subject: Subject, body: DecisionIn,
-                   moderator: str) -> SecondReviewPending:
+def _first_opinion(ctx: Context, case: Case, subject: Subject, body: DecisionIn, moderator: str,
+                   trigger: Trigger) -> SecondReviewPending:
     """Record the opinion (for the audit; the second moderator does not see it) and put the case back, ahead."""
     case_store.transition(ctx.session, case, case_rules.FirstOpinionGiven(moderator, ctx.now()))
     opinion = {"moderator_id": moderator, "at": ctx.now().isoformat(), "outcome": body.outcome.value,
                "action": body.action.value if body.action else None, "rule": body.rule,
-               "duration_s": body.duration_s, "statement": body.statement}
+               "duration_s": body.duration_s, "statement": body.statement,
+               **({"report_outcomes": dict(body.report_outcomes)} if body.report_outcomes else {})}
     case.first_opinion = opinion
     ctx.record(EventKind.case_second_review_requested, "case", case.id,
-               {"first_opinion": opinion, "because": SECOND_REVIEW_REASON})
+               {"first_opinion": opinion, "trigger": trigger.code, "because": trigger.reason, **trigger.facts})
     triage.rescore(ctx, case, subject)
     return SecondReviewPending(case_id=case.id, subject_id=subject.id, first_opinion_by=moderator,
-                               reason=SECOND_REVIEW_REASON)
+                               trigger=trigger.code, reason=trigger.reason)
 
 
 def record_decision(ctx: Context, case: Case, subject: Subject, body: DecisionIn, *, decision_id: str,
@@ -201,10 +198,7 @@ def set_report_outcomes(ctx: Context, case: Case, decision: Decision, overrides:
     default = ReportOutcome.upheld if decision.outcome == DecisionOutcome.violation.value else ReportOutcome.rejected
     if rows is None:
         rows = case_reports(ctx, case.id)
-    known = {r.id for r, _ in rows}
-    for report_id in overrides:
-        if report_id not in known:
-            raise InvalidInput(f"report {report_id} is not in this case", field=f"report_outcomes.{report_id}")
+    _check_report_ids({r.id for r, _ in rows}, overrides)
     changed: dict[str, list[str]] = {"upheld": [], "rejected": [], "abusive": []}
     resolved = []
     for report, state in rows:
@@ -223,6 +217,12 @@ def set_report_outcomes(ctx: Context, case: Case, decision: Decision, overrides:
     outbox.enqueue(ctx, REPORTS_RESOLVED, {"decision_id": decision.id, "subject_id": case.subject_id,
                                            "outcome": decision.outcome, "reports": resolved})
     return changed
+
+
+def _check_report_ids(known: set[str], overrides: dict[str, str]) -> None:
+    for report_id in overrides:
+        if report_id not in known:
+            raise InvalidInput(f"report {report_id} is not in this case", field=f"report_outcomes.{report_id}")
 
 
 def decision_out(ctx: Context, decision: Decision, actions: list[EnforcementAction] | None = None) -> DecisionOut:

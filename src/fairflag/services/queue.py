@@ -152,7 +152,7 @@ def get_case(ctx: Context, case_id: str) -> CaseDetail:
     history = [
         CaseHistoryEntry(kind=e.kind, at=e.occurred_at, actor=f"{e.actor_type}:{e.actor_id or ''}",
                          policy_version=e.policy_version,
-                         data={"hidden": "until the second moderator decides"}
+                         data=_blinded(e.data or {})
                          if blind and e.kind == EventKind.case_second_review_requested.value else e.data or {})
         for e in events
     ]
@@ -212,6 +212,12 @@ def _next_query(by_surface: bool) -> Any:
 
 _NEXT = _next_query(False)
 _NEXT_ON_SURFACE = _next_query(True)
+
+
+def _blinded(data: dict[str, Any]) -> dict[str, Any]:
+    """Why a second look is needed, without the first opinion itself."""
+    return {**{k: v for k, v in data.items() if k != "first_opinion"},
+            "hidden": "the first opinion, until the second moderator decides"}
 
 
 def claim_next(ctx: Context, surface: Surface | None = None) -> CaseSummary:

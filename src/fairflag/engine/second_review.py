@@ -1,0 +1,76 @@
+"""When a restrictive decision is only a first opinion: the rules that ask for a second moderator.
+
+One moderator's mistake is what a mass-reporting attack needs; where the attack shows, or where nothing but
+that one moderator's judgement stands behind the restriction, a second moderator (who does not see the first
+opinion) must also find a violation before anything is enforced ([second_review] in the policy):
+
+* ``campaign``: a detected (or confirmed) coordinated-reporting campaign targets the subject, or one of its
+  members reported it.
+* ``thin_evidence``: the reports weigh little (the score's evidence ``E`` is below ``thin_evidence_below``,
+  and no trusted flagger reported). An attack spread thin over hundreds of targets leaves each of them with a
+  report or two from accounts with no record when it is reviewed, before the detector can link anyone; so
+  does an honest but mistaken report. Surfaces where harm cannot wait (livestreams, by default) are exempt,
+  and so are owners with more than ``thin_evidence_max_owner_strikes`` active strikes: the benefit of the
+  doubt is for a clean record (a scammer's second and third video are decided by one moderator).
+* ``owner_surge``: the subject's owner drew reports from at least ``owner_surge_reporters`` distinct accounts
+  on at least ``owner_surge_subjects`` of their subjects within ``owner_surge_window_s``: a creator hit on
+  several fronts at once, the shape of an attack on a person (by accounts with a good record, which would
+  otherwise carry the decision) rather than of independent complaints about one piece of content.
+
+The rules are pure: the service gathers the facts, cheapest first, and stops at the first rule that applies.
+A second review costs one more look on the subject; a wrong restriction costs a creator their content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from fairflag.engine.triage import CaseEvidence, total_evidence
+from fairflag.policy import Policy
+
+TriggerCode = Literal["campaign", "thin_evidence", "owner_surge"]
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """Why a restrictive decision waits for a second moderator (recorded with the first opinion)."""
+
+    code: TriggerCode
+    reason: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+CAMPAIGN = Trigger("campaign", "a detected coordinated-reporting campaign targets this subject or its members "
+                               "reported it: a restrictive decision takes effect when a second moderator also finds "
+                               "a violation")
+
+
+def thin_evidence(ev: CaseEvidence, surface: str, owner_active_strikes: int, policy: Policy) -> Trigger | None:
+    rule = policy.second_review
+    if rule.thin_evidence_below <= 0 or surface in rule.thin_evidence_exempt_surfaces or ev.trusted_flaggers:
+        return None
+    if owner_active_strikes > rule.thin_evidence_max_owner_strikes:
+        return None  # a confirmed violation earlier: the owner's record no longer asks for the benefit of doubt
+    weight = total_evidence(ev, policy)
+    if weight >= rule.thin_evidence_below:
+        return None
+    return Trigger("thin_evidence",
+                   f"the reports weigh {weight:.2f}, below {rule.thin_evidence_below}: a restriction resting on one "
+                   f"moderator's judgement alone takes effect when a second moderator also finds a violation",
+                   {"evidence": round(weight, 4), "below": rule.thin_evidence_below})
+
+
+def owner_surge(subjects: int, reporters: int, policy: Policy) -> Trigger | None:
+    """``subjects``/``reporters``: the owner's distinct reported subjects and distinct (human) reporters
+    within the window."""
+    rule = policy.second_review
+    if not rule.owner_surge_subjects or not rule.owner_surge_reporters:
+        return None
+    if subjects < rule.owner_surge_subjects or reporters < rule.owner_surge_reporters:
+        return None
+    hours = rule.owner_surge_window_s / 3600
+    return Trigger("owner_surge",
+                   f"{reporters} accounts reported {subjects} of this creator's subjects within {hours:g} h: a "
+                   f"restrictive decision takes effect when a second moderator also finds a violation",
+                   {"subjects": subjects, "reporters": reporters, "window_s": rule.owner_surge_window_s})
