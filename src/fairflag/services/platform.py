@@ -115,8 +115,11 @@ def upsert_subject(ctx: Context, body: SubjectIn) -> SubjectOut:
     if body.surface is Surface.account and owner_id != body.id:
         raise InvalidInput("an account subject is owned by itself", field="owner_id")
     created = validation.past_time(ctx.policy, body.created_at, ctx.now(), "created_at")
-    ensure_account(ctx, owner_id, "owner_id")
     subject = ctx.session.get(Subject, body.id)
+    if subject is None:  # a known subject's owner exists (and cannot change: checked below)
+        ensure_account(ctx, owner_id, "owner_id")
+    else:
+        validation.external_id(ctx.policy, owner_id, "owner_id")
     values: dict[str, Any] = {
         "owner_id": owner_id, "created_at": created, "views": body.views, "is_live": body.is_live,
         "signals": dict(body.signals),

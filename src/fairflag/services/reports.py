@@ -19,6 +19,7 @@ from fairflag.services import platform, reputation, triage, validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import Input
 from fairflag.services.platform import ensure_account
+from fairflag.store import appends
 from fairflag.store import cases as case_store
 from fairflag.store.tables import Account, Case, Report, ReportState, Subject
 
@@ -145,10 +146,9 @@ def _file_new(ctx: Context, body: ReportIn, digest: str, service_key_id: str | N
         received_at=ctx.now(), service_key_id=service_key_id, idempotency_key=body.idempotency_key,
         request_hash=digest, policy_version=policy.full_version,
     )
-    state = ReportState(report_id=report.id, outcome=ReportOutcome.pending.value, updated_at=ctx.now(),
-                        processed=True, weight=0.0, suspicion={})
-    ctx.session.add(report)
-    ctx.session.add(state)
+    state = ReportState(report_id=report.id, outcome=ReportOutcome.pending.value, withdrawn_at=None, decision_id=None,
+                        updated_at=ctx.now(), processed=True, weight=0.0, group_key=None, suspicion={})
+    appends.add(ctx.session, report, state)  # inserted without the ORM's flush (store/appends.py)
     ctx.record(
         EventKind.report_filed, "report", report.id,
         {"case_id": case.id, "subject_id": subject.id, "reporter_id": reporter.id, "reason": body.reason,

@@ -89,7 +89,7 @@ def simulate(
         seen: dict[str, int] = {}
 
         def prepared(items: list[Prepared]) -> None:
-            total = sum(p.events for p in items) * len(chosen)
+            total = sum(p.events for p in items) * ("fairflag" in chosen)  # the baselines ran while preparing
             progress.update(overall, description="replaying events", total=total, completed=0)
 
         def advanced(label: str, done: int, total: int) -> None:

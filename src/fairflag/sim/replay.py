@@ -254,8 +254,9 @@ def _claim(ctx: Context) -> tuple[str, str, list[str]] | None:
         case = queue.claim_next(ctx)
     except queue.QueueEmpty:
         return None
-    ids = ctx.session.scalars(select(Report.id).where(Report.case_id == case.id)
-                              .order_by(Report.reported_at, Report.id)).all()
+    with ctx.session.no_autoflush:  # the claim's pending update is not what this reads
+        ids = ctx.session.scalars(select(Report.id).where(Report.case_id == case.id)
+                                  .order_by(Report.reported_at, Report.id)).all()
     return case.id, case.subject_id, list(ids)
 
 

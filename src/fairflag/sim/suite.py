@@ -1,8 +1,9 @@
 """Running scenarios × engines, in parallel processes (one SQLite database per fairflag job).
 
-Two phases: every scenario is generated and written as a ``fairflag-events/1`` file (in parallel), then every
-(scenario, engine) job reads its file back through the same validating reader a third-party history takes and
-replays it. Jobs run longest first (the fairflag replays, by report count) so two workers finish together.
+Two phases: every scenario is generated and written as a ``fairflag-events/1`` file (in parallel), read back
+through the same validating reader a third-party history takes, and replayed there through the baselines
+(in memory, a second or less each); then every fairflag job reads its file back and replays it through the real
+services, longest first (by report count) so two workers finish together.
 With ``workers=1`` everything runs in this process, which tests and debuggers prefer.
 """
 
@@ -85,19 +86,31 @@ def canonical(result: dict[str, Any]) -> dict[str, Any]:
 # --- phase 1: streams ----------------------------------------------------------------------------
 
 
-def prepare_scenario(name: str, seed: int, scale: float, directory: str, policy_file: str | None) -> Prepared:
-    """Generate a scenario, write it as DIR/<name>.jsonl and read it back (validating every line)."""
+Outputs = dict[str, dict[str, Any]]  # engine -> its REPLAY_FORMAT output
+
+
+def prepare_scenario(name: str, seed: int, scale: float, directory: str, policy_file: str | None,
+                     baselines: Sequence[str] = ()) -> tuple[Prepared, Outputs]:
+    """Generate a scenario, write it as DIR/<name>.jsonl, read it back (validating every line) and replay it
+    through the baselines."""
     lines = scenarios.generate(name, seed, scale)
     path = Path(directory) / f"{name}.jsonl"
     write_events(path, lines)
-    return _describe(read_events(path, _policy(policy_file)), str(path),
-                     str(lines[0].get("description", scenarios.SCENARIOS[name].description)))
+    stream = read_events(path, _policy(policy_file))
+    prepared = _describe(stream, str(path), str(lines[0].get("description", scenarios.SCENARIOS[name].description)))
+    return prepared, run_baselines(stream, baselines, seed)
 
 
-def prepare_file(path: Path, policy: Policy) -> Prepared:
-    """Validate a third-party (or earlier written) events file before anything runs."""
+def prepare_file(path: Path, policy: Policy, seed: int, baselines: Sequence[str] = ()) -> tuple[Prepared, Outputs]:
+    """Validate a third-party (or earlier written) events file before anything runs; replay the baselines."""
     stream = read_events(path, policy)
-    return _describe(stream, str(path), f"replayed from {path.name}")
+    return _describe(stream, str(path), f"replayed from {path.name}"), run_baselines(stream, baselines, seed)
+
+
+def run_baselines(stream: Stream, baselines: Sequence[str], seed: int) -> Outputs:
+    track = tracked_subjects(stream)
+    return {name: Runner(stream, make_baseline(name, stream, track), seed=seed).run().as_json()
+            for name in baselines}
 
 
 def _describe(stream: Stream, path: str, description: str) -> Prepared:
@@ -127,7 +140,7 @@ def _queue_progress(label: str, done: int, total: int) -> None:
 
 
 def run_job(job: Job, progress: Progress | None = None) -> dict[str, Any]:
-    """Replay one stream through one engine; returns its REPLAY_FORMAT output."""
+    """Replay one stream through fairflag; returns its REPLAY_FORMAT output."""
     policy = _policy(job.policy_file)
     stream = read_events(Path(job.prepared.path), policy)
     track = tracked_subjects(stream)
@@ -137,10 +150,7 @@ def run_job(job: Job, progress: Progress | None = None) -> dict[str, Any]:
         report(job.label, done, total)
 
     with tempfile.TemporaryDirectory(prefix="fairflag-sim-") as workdir:
-        if job.engine == "fairflag":
-            engine: Any = FairflagEngine(stream, Path(workdir), seed=job.seed, policy=policy, track=track)
-        else:
-            engine = make_baseline(job.engine, stream, track)
+        engine = FairflagEngine(stream, Path(workdir), seed=job.seed, policy=policy, track=track)
         try:
             output = Runner(stream, engine, seed=job.seed, progress=tell).run()
         finally:
@@ -163,19 +173,22 @@ def run_suite(names: Sequence[str], *, seed: int, scale: float, engines: Sequenc
         if write_events_dir is not None:
             write_events_dir.mkdir(parents=True, exist_ok=True)
         pool = _pool(workers)
+        baselines = [e for e in engines if e != "fairflag"]
         try:
             if events_file is not None:
-                prepared = [prepare_file(events_file, policy)]
+                done = [prepare_file(events_file, policy, seed, baselines)]
             elif pool is None:
-                prepared = [prepare_scenario(n, seed, scale, directory, policy_file) for n in names]
+                done = [prepare_scenario(n, seed, scale, directory, policy_file, baselines) for n in names]
             else:
-                futures = [pool.executor.submit(prepare_scenario, n, seed, scale, directory, policy_file)
+                futures = [pool.executor.submit(prepare_scenario, n, seed, scale, directory, policy_file, baselines)
                            for n in names]
-                prepared = [f.result() for f in futures]
+                done = [f.result() for f in futures]
+            prepared = [p for p, _ in done]
+            outputs = {(p.name, e): out for p, outs in done for e, out in outs.items()}
             if on_prepared is not None:
                 on_prepared(prepared)
-            jobs = [Job(p, e, seed, policy_file) for p in prepared for e in engines]
-            outputs = _run_jobs(jobs, pool, progress)
+            jobs = [Job(p, "fairflag", seed, policy_file) for p in prepared if "fairflag" in engines]
+            outputs.update(_run_jobs(jobs, pool, progress))
         finally:
             if pool is not None:
                 pool.executor.shutdown(cancel_futures=True)
@@ -208,8 +221,7 @@ def _pool(workers: int) -> _Workers | None:
 
 def _run_jobs(jobs: list[Job], pool: _Workers | None,
               progress: Progress | None) -> dict[tuple[str, str], dict[str, Any]]:
-    # Longest first: fairflag replays by report count, then the (fast, in-memory) baselines.
-    ordered = sorted(jobs, key=lambda j: (j.engine != "fairflag", -j.prepared.reports, j.label))
+    ordered = sorted(jobs, key=lambda j: (-j.prepared.reports, j.label))  # longest first
     outputs: dict[tuple[str, str], dict[str, Any]] = {}
     if pool is None:
         for job in ordered:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
+from fairflag.store import appends
 from fairflag.store.tables import Event
 
 _PENDING = "fairflag.eventlog.pending"
@@ -37,6 +38,8 @@ def write_pending(session: Session) -> int:
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
+    session.flush()
+    appends.write(session)  # when the flush had nothing of its own to write
     write_pending(session)
 
 
