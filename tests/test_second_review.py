@@ -48,6 +48,13 @@ def well_reported_case(plat: Platform, subject: str = "v2", reporters: int = 3, 
     return case_id
 
 
+def thinly_reported_case(plat: Platform, reason: str = "harassment") -> str:
+    """One report, from an account with no record, on a video of a creator with a clean record."""
+    plat.account("creator1", created_at="2023-01-01T00:00:00Z")
+    plat.subject("v2", owner_id="creator1", views=5000)
+    return plat.report("a1", "v2", reason)["case_id"]  # type: ignore[no-any-return]
+
+
 def requested(plat: Platform, case_id: str) -> dict:
     [event] = [h for h in plat.as_("auditor1", "GET", f"/v1/cases/{case_id}")["history"]
                if h["kind"] == "moderator:case:second_review_requested"]
@@ -118,9 +125,7 @@ def test_every_trigger_can_be_turned_off(plat: Platform, clock: ManualClock) -> 
 
 
 def test_a_removal_on_one_thin_report_waits_for_a_second_moderator(plat: Platform, clock: ManualClock) -> None:
-    plat.account("creator1", created_at="2023-01-01T00:00:00Z")
-    plat.subject("v2", owner_id="creator1", views=5000)
-    case_id = plat.report("a1", "v2", "harassment")["case_id"]  # one report from an account with no record
+    case_id = thinly_reported_case(plat)
     plat.claim("mod1", case_id)
     first = remove(plat, "mod1", case_id)
     assert first["status"] == "awaiting_second_review" and first["trigger"] == "thin_evidence"
@@ -150,9 +155,7 @@ def test_thin_evidence_spares_livestreams_and_trusted_flaggers(plat: Platform, c
 def test_thin_evidence_spares_an_owner_with_an_active_strike(plat: Platform, clock: ManualClock) -> None:
     """The benefit of the doubt is for a clean record: once two moderators confirmed a violation (a strike),
     the owner's next thinly reported violation is decided by one."""
-    plat.account("creator1", created_at="2023-01-01T00:00:00Z")
-    plat.subject("v2", owner_id="creator1", views=5000)
-    first = plat.report("a1", "v2", "scam_fraud")["case_id"]
+    first = thinly_reported_case(plat, "scam_fraud")
     plat.claim("mod1", first)
     assert remove(plat, "mod1", first)["status"] == "awaiting_second_review"
     plat.claim("mod2", first)
@@ -166,9 +169,7 @@ def test_thin_evidence_spares_an_owner_with_an_active_strike(plat: Platform, clo
 
 def test_first_opinion_refuses_reports_not_in_the_case(plat: Platform, clock: ManualClock) -> None:
     """A first opinion is checked as fully as a decision: nothing is recorded for a malformed one."""
-    plat.account("creator1", created_at="2023-01-01T00:00:00Z")
-    plat.subject("v2", owner_id="creator1", views=5000)
-    case_id = plat.report("a1", "v2", "harassment")["case_id"]
+    case_id = thinly_reported_case(plat)
     plat.claim("mod1", case_id)
     error = remove(plat, "mod1", case_id, expect=422, report_outcomes={"rep_nope": "rejected"})["error"]
     assert error["field"] == "report_outcomes.rep_nope"
@@ -203,9 +204,7 @@ def test_a_creator_reported_on_several_fronts_at_once_needs_a_second_moderator(
 
 def test_the_first_opinion_moderator_cannot_resolve_the_appeal(plat: Platform, clock: ManualClock) -> None:
     """DSA Art. 20: the appeal goes to someone who had no part in the decision, first opinion included."""
-    plat.account("creator1", created_at="2023-01-01T00:00:00Z")
-    plat.subject("v2", owner_id="creator1", views=5000)
-    case_id = plat.report("a1", "v2", "harassment")["case_id"]
+    case_id = thinly_reported_case(plat)
     plat.claim("senior1", case_id)
     assert remove(plat, "senior1", case_id)["status"] == "awaiting_second_review"
     plat.claim("mod2", case_id)

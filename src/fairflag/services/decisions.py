@@ -13,7 +13,7 @@ from fairflag.domain import cases as case_rules
 from fairflag.domain.enums import ActionKind, DecisionOutcome, ReportOutcome
 from fairflag.domain.errors import InvalidInput
 from fairflag.domain.events import EventKind
-from fairflag.engine.second_review import Trigger
+from fairflag.engine.second_review import Trigger, TriggerCode
 from fairflag.services import enforcement, reputation, second_review, triage, validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import Input
@@ -76,7 +76,7 @@ class SecondReviewPending(BaseModel):
     case_id: str
     subject_id: str
     first_opinion_by: str
-    trigger: Literal["campaign", "thin_evidence", "owner_surge"] = Field(
+    trigger: TriggerCode = Field(
         description="campaign: a detected campaign targets the subject or its members reported it; "
         "thin_evidence: the reports weigh too little to stand behind one moderator's judgement; owner_surge: "
         "many accounts reported several of the creator's subjects at once.")

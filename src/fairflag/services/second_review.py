@@ -33,7 +33,7 @@ def trigger(ctx: Context, case: Case, subject: Subject, outcome: DecisionOutcome
     if thin is not None:
         return thin
     if not policy.second_review.owner_surge_subjects or not policy.second_review.owner_surge_reporters:
-        return None
+        return None  # turned off: spare the query
     subjects, reporters = owner_activity(ctx, subject.owner_id, policy.second_review.owner_surge_window_s)
     return second_review.owner_surge(subjects, reporters, policy)
 
