@@ -31,6 +31,7 @@ from fairflag.domain.cases import (
     ReportAttached,
     ReportWithdrawn,
     SecondModeratorRequired,
+    SecondOpinionGiven,
 )
 from fairflag.domain.enums import CaseStatus
 from fairflag.domain.errors import DomainError
@@ -259,3 +260,34 @@ def test_a_first_opinion_releases_the_case_to_another_moderator_only() -> None:
         raise AssertionError("a first opinion without a claim was accepted")
     second = cases.apply(cases.apply(first, CaseClaimed("m2", later, LEASE)), CaseDecided("m2", "d", later))
     assert second.status is CaseStatus.decided and second.first_opinion_by == "m1"
+
+
+def test_a_disagreement_goes_to_a_third_moderator_who_gave_neither_opinion() -> None:
+    t = [T0 + timedelta(seconds=10 * i) for i in range(8)]
+    opened = cases.apply(None, CaseOpened("case_1", "subj_1", t[0]))
+    first = cases.apply(cases.apply(opened, CaseClaimed("m1", t[0], LEASE)), FirstOpinionGiven("m1", t[1]))
+    # A second opinion answers a first one: not on a case without one.
+    try:
+        cases.apply(cases.apply(opened, CaseClaimed("m2", t[1], LEASE)), SecondOpinionGiven("m2", t[2]))
+    except CaseNotOpen:
+        pass
+    else:
+        raise AssertionError("a second opinion without a first was accepted")
+    second = cases.apply(cases.apply(first, CaseClaimed("m2", t[2], LEASE)), SecondOpinionGiven("m2", t[3]))
+    assert second.status is CaseStatus.open and second.claimed_by is None
+    assert (second.first_opinion_by, second.second_opinion_by) == ("m1", "m2")
+    for moderator in ("m1", "m2"):
+        try:
+            cases.apply(second, CaseClaimed(moderator, t[4], LEASE))
+        except SecondModeratorRequired:
+            pass
+        else:
+            raise AssertionError(f"{moderator} claimed a case they gave an opinion on")
+    held = cases.apply(second, CaseClaimed("m3", t[4], LEASE))
+    try:
+        cases.apply(held, SecondOpinionGiven("m3", t[5]))  # only one second opinion
+    except CaseNotOpen:
+        pass
+    else:
+        raise AssertionError("a third opinion was accepted")
+    assert cases.apply(held, CaseDecided("m3", "d", t[5])).status is CaseStatus.decided

@@ -96,15 +96,58 @@ def test_a_removal_on_a_campaign_target_waits_for_a_second_moderator_who_agrees(
     assert requested["data"]["first_opinion"]["action"] == "remove"  # shown once the case is decided
 
 
-def test_when_the_second_moderator_finds_no_violation_the_creator_keeps_the_content(
+def test_when_the_second_moderator_disagrees_a_third_who_gave_neither_opinion_decides(
         plat: Platform, clock: ManualClock) -> None:
     case_id = brigaded_case(plat, clock)
     plat.claim("mod1", case_id)
     assert remove(plat, "mod1", case_id)["status"] == "awaiting_second_review"
     plat.claim("mod2", case_id)
-    final = plat.decide("mod2", case_id, outcome="no_violation", statement="No rule is broken.")
+    no = plat.decide("mod2", case_id, outcome="no_violation", statement="No rule is broken.")
+    assert no["status"] == "awaiting_tie_break" and no["second_opinion_by"] == plat.user_id("mod2")
+    assert applied(plat) == []
+    case = plat.as_("mod1", "GET", f"/v1/cases/{case_id}")
+    assert case["status"] == "open" and case["awaiting_tie_break"] and case["claimed_by"] is None
+    for moderator in ("mod1", "mod2"):  # neither opinion's moderator takes it again
+        assert plat.as_(moderator, "POST", f"/v1/cases/{case_id}/claim", expect=403)["error"]["type"] == \
+            "second_moderator_required"
+        assert plat.as_(moderator, "POST", "/v1/queue/claim-next", expect=409)["error"]["type"] == "queue_empty"
+    # The third sees why, not what the others thought.
+    [tie] = [h for h in plat.as_("senior1", "GET", f"/v1/cases/{case_id}")["history"]
+             if h["kind"] == "moderator:case:tie_break_requested"]
+    assert "second_opinion" not in tie["data"] and tie["data"]["because"]
+
+    assert plat.as_("senior1", "POST", "/v1/queue/claim-next")["id"] == case_id
+    final = remove(plat, "senior1", case_id)
+    assert final["status"] == "decided" and "remove" in [a["kind"] for a in final["actions"]]
+    [decided] = [h for h in plat.as_("mod1", "GET", f"/v1/cases/{case_id}")["history"]
+                 if h["kind"] == "moderator:case:decided"]
+    assert decided["data"]["second_review"] == {
+        "first_opinion_by": plat.user_id("mod1"), "agreed": True,
+        "tie_break": {"second_opinion_by": plat.user_id("mod2"), "sided_with": "first"}}
+
+
+def test_a_third_moderator_who_finds_no_violation_clears_the_subject(plat: Platform, clock: ManualClock) -> None:
+    case_id = thinly_reported_case(plat)
+    plat.claim("mod1", case_id)
+    assert remove(plat, "mod1", case_id)["status"] == "awaiting_second_review"
+    plat.claim("mod2", case_id)
+    assert plat.decide("mod2", case_id, outcome="no_violation", statement="Fine.")["status"] == "awaiting_tie_break"
+    plat.claim("senior1", case_id)
+    final = plat.decide("senior1", case_id, outcome="no_violation", statement="No rule is broken.")
     assert final["status"] == "decided" and final["outcome"] == "no_violation" and final["actions"] == []
     assert applied(plat) == []
+
+
+def test_without_tie_break_the_second_moderators_no_violation_clears_the_subject(
+        plat: Platform, clock: ManualClock) -> None:
+    plat.core.policy = plat.core.policy.model_copy(update={
+        "second_review": plat.core.policy.second_review.model_copy(update={"tie_break": False})})
+    case_id = thinly_reported_case(plat)
+    plat.claim("mod1", case_id)
+    assert remove(plat, "mod1", case_id)["status"] == "awaiting_second_review"
+    plat.claim("mod2", case_id)
+    final = plat.decide("mod2", case_id, outcome="no_violation", statement="No rule is broken.")
+    assert final["status"] == "decided" and final["actions"] == []
 
 
 def test_with_enough_independent_evidence_and_no_attack_one_moderator_decides(

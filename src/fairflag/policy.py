@@ -142,6 +142,7 @@ class SecondReview(_Strict):
     owner_surge_window_s: PositiveFloat = 3600.0
     owner_surge_subjects: Annotated[int, Field(ge=0)] = 3
     owner_surge_reporters: Annotated[int, Field(ge=0)] = 8
+    tie_break: bool = True
     rank_boost: Annotated[float, Field(ge=0)] = 20.0
 
 

@@ -11,7 +11,9 @@ Rules:
   it; the holder may renew it; after it lapses anyone may claim it;
 - only the holder of a live lease decides; deciding closes the case;
 - a first opinion (a restrictive decision that needs a second moderator, see ``[second_review]``) releases
-  the case without closing it; the moderator who gave it can neither claim nor decide the case again.
+  the case without closing it; the moderator who gave it can neither claim nor decide the case again;
+- a second moderator who disagrees with the first opinion gives a second opinion (``tie_break``): the case
+  is released again, and a third moderator, who gave neither, decides it.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class CaseState:
     decided_at: datetime | None = None
     decision_id: str | None = None
     first_opinion_by: str | None = None  # awaiting a second moderator's review
+    second_opinion_by: str | None = None  # disagreed with the first: awaiting a third moderator
 
     def lease_live(self, at: datetime) -> bool:
         return self.claimed_by is not None and self.lease_expires_at is not None and at < self.lease_expires_at
@@ -104,6 +107,12 @@ class FirstOpinionGiven:
 
 
 @dataclass(frozen=True, slots=True)
+class SecondOpinionGiven:
+    moderator_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CaseDecided:
     moderator_id: str
     decision_id: str
@@ -111,7 +120,7 @@ class CaseDecided:
 
 
 CaseEvent = (CaseOpened | ReportAttached | ReportWithdrawn | CaseClaimed | CaseReleased | FirstOpinionGiven
-             | CaseDecided)
+             | SecondOpinionGiven | CaseDecided)
 
 
 def apply(state: CaseState | None, event: CaseEvent) -> CaseState:
@@ -153,6 +162,14 @@ def apply(state: CaseState | None, event: CaseEvent) -> CaseState:
         _require_holder(state, event.moderator_id, event.at)
         return replace(state, first_opinion_by=event.moderator_id, claimed_by=None, lease_expires_at=None,
                        updated_at=event.at)
+    if isinstance(event, SecondOpinionGiven):
+        _require_open(state)
+        _require_second(state, event.moderator_id)
+        _require_holder(state, event.moderator_id, event.at)
+        if state.first_opinion_by is None or state.second_opinion_by is not None:
+            raise CaseNotOpen("a second opinion answers a first one, once", field="case_id")
+        return replace(state, second_opinion_by=event.moderator_id, claimed_by=None, lease_expires_at=None,
+                       updated_at=event.at)
     if isinstance(event, CaseDecided):
         _require_open(state)
         _require_second(state, event.moderator_id)
@@ -170,8 +187,8 @@ def _require_open(state: CaseState) -> None:
 
 
 def _require_second(state: CaseState, moderator_id: str) -> None:
-    if state.first_opinion_by is not None and state.first_opinion_by == moderator_id:
-        raise SecondModeratorRequired("you gave the first opinion on this case; another moderator must review it",
+    if moderator_id in (state.first_opinion_by, state.second_opinion_by):
+        raise SecondModeratorRequired("you gave an opinion on this case; another moderator must review it",
                                       field="case_id")
 
 

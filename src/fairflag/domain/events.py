@@ -21,6 +21,7 @@ class EventKind(StrEnum):
     case_released = "moderator:case:released"
     case_decided = "moderator:case:decided"
     case_second_review_requested = "moderator:case:second_review_requested"
+    case_tie_break_requested = "moderator:case:tie_break_requested"
     report_outcome_set = "system:report:outcome_set"
     action_applied = "system:action:applied"
     action_expired = "system:action:expired"

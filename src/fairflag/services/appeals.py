@@ -179,8 +179,8 @@ def _deciders(ctx: Context, decision: Decision) -> set[str]:
     deciders = {decision.moderator_id}
     if decision.from_appeal_id is None:
         case = ctx.session.get(Case, decision.case_id)
-        if case is not None and case.first_opinion_by is not None:
-            deciders.add(case.first_opinion_by)
+        if case is not None:
+            deciders.update(m for m in (case.first_opinion_by, case.second_opinion_by) if m is not None)
     return deciders
 
 

@@ -83,6 +83,21 @@ class SecondReviewPending(BaseModel):
     reason: str
 
 
+class TieBreakPending(BaseModel):
+    """The second moderator found no violation where the first found one: a third moderator, who sees neither
+    opinion, decides ([second_review] tie_break)."""
+
+    status: Literal["awaiting_tie_break"] = "awaiting_tie_break"
+    case_id: str
+    subject_id: str
+    second_opinion_by: str
+    reason: str
+
+
+TIE_BREAK_REASON = ("the second moderator found no violation where the first found one: a third moderator, who "
+                    "gave neither opinion, decides")
+
+
 def validate_decision(ctx: Context, body: DecisionIn, subject: Subject) -> None:
     policy = ctx.policy
     validation.text(policy, body.statement, "statement", required=True)
@@ -108,7 +123,7 @@ def validate_decision(ctx: Context, body: DecisionIn, subject: Subject) -> None:
                 raise InvalidInput("only a violation takes this", field=name)
 
 
-def decide(ctx: Context, case_id: str, body: DecisionIn) -> DecisionOut | SecondReviewPending:
+def decide(ctx: Context, case_id: str, body: DecisionIn) -> DecisionOut | SecondReviewPending | TieBreakPending:
     moderator = require_role(ctx.actor, MODERATORS, "deciding a case")
     case = case_store.lock(ctx.session, case_id)
     subject = ctx.session.get(Subject, case.subject_id)
@@ -119,17 +134,21 @@ def decide(ctx: Context, case_id: str, body: DecisionIn) -> DecisionOut | Second
         if body.report_outcomes:
             _check_report_ids(set(ctx.session.scalars(_CASE_REPORT_IDS, {"case_id": case.id})), body.report_outcomes)
         return _first_opinion(ctx, case, subject, body, moderator, trigger)
+    if (ctx.policy.second_review.tie_break and case.first_opinion_by is not None and case.second_opinion_by is None
+            and body.outcome is DecisionOutcome.no_violation):  # a first opinion is always restrictive
+        if body.report_outcomes:
+            _check_report_ids(set(ctx.session.scalars(_CASE_REPORT_IDS, {"case_id": case.id})), body.report_outcomes)
+        return _second_opinion(ctx, case, subject, body, moderator)
     # Read everything first: the writes below then go out in one flush at commit. (The reducer checks the
     # lease; a refusal rolls the unit of work back.)
     decision_id = ctx.ids.new("dec")
     automatic = enforcement.active_auto_restriction(ctx, subject.id)
     rows = case_reports(ctx, case.id)
-    second = case.first_opinion_by
+    reviewed = _second_review_record(case, body)
     case_store.transition(ctx.session, case, case_rules.CaseDecided(moderator, decision_id, ctx.now()))
     decision, actions = record_decision(
         ctx, case, subject, body, decision_id=decision_id, moderator=moderator,
-        extra={"second_review": {"first_opinion_by": second, "agreed": body.outcome is DecisionOutcome.violation}}
-        if second else None)
+        extra={"second_review": reviewed} if reviewed else None)
     set_report_outcomes(ctx, case, decision, body.report_outcomes, rows=rows)
     if automatic is not None:
         # The review replaces the restriction that was pending it (a violation brings its own actions).
@@ -151,14 +170,41 @@ def case_reports(ctx: Context, case_id: str) -> list[tuple[Report, ReportState]]
     return rows
 
 
+def _second_review_record(case: Case, body: DecisionIn) -> dict[str, object] | None:
+    """What the decision event says of the opinions before it (None: there were none)."""
+    if case.first_opinion_by is None:
+        return None
+    record: dict[str, object] = {"first_opinion_by": case.first_opinion_by,
+                                 "agreed": body.outcome is DecisionOutcome.violation}
+    if case.second_opinion_by is not None:
+        record["tie_break"] = {"second_opinion_by": case.second_opinion_by,
+                               "sided_with": "first" if body.outcome is DecisionOutcome.violation else "second"}
+    return record
+
+
+def _opinion(ctx: Context, body: DecisionIn, moderator: str) -> dict[str, object]:
+    return {"moderator_id": moderator, "at": ctx.now().isoformat(), "outcome": body.outcome.value,
+            "action": body.action.value if body.action else None, "rule": body.rule,
+            "duration_s": body.duration_s, "statement": body.statement,
+            **({"report_outcomes": dict(body.report_outcomes)} if body.report_outcomes else {})}
+
+
+def _second_opinion(ctx: Context, case: Case, subject: Subject, body: DecisionIn, moderator: str) -> TieBreakPending:
+    """A disagreement: recorded (hidden from the third moderator, as the first opinion is) and put back, ahead."""
+    case_store.transition(ctx.session, case, case_rules.SecondOpinionGiven(moderator, ctx.now()))
+    case.second_opinion = _opinion(ctx, body, moderator)
+    ctx.record(EventKind.case_tie_break_requested, "case", case.id,
+               {"second_opinion": case.second_opinion, "because": TIE_BREAK_REASON})
+    triage.rescore(ctx, case, subject)
+    return TieBreakPending(case_id=case.id, subject_id=subject.id, second_opinion_by=moderator,
+                           reason=TIE_BREAK_REASON)
+
+
 def _first_opinion(ctx: Context, case: Case, subject: Subject, body: DecisionIn, moderator: str,
                    trigger: Trigger) -> SecondReviewPending:
     """Record the opinion (for the audit; the second moderator does not see it) and put the case back, ahead."""
     case_store.transition(ctx.session, case, case_rules.FirstOpinionGiven(moderator, ctx.now()))
-    opinion = {"moderator_id": moderator, "at": ctx.now().isoformat(), "outcome": body.outcome.value,
-               "action": body.action.value if body.action else None, "rule": body.rule,
-               "duration_s": body.duration_s, "statement": body.statement,
-               **({"report_outcomes": dict(body.report_outcomes)} if body.report_outcomes else {})}
+    opinion = _opinion(ctx, body, moderator)
     case.first_opinion = opinion
     ctx.record(EventKind.case_second_review_requested, "case", case.id,
                {"first_opinion": opinion, "trigger": trigger.code, "because": trigger.reason, **trigger.facts})

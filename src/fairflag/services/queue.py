@@ -44,6 +44,7 @@ class CaseSummary(BaseModel):
     lease_expires_at: datetime | None
     decision_id: str | None
     awaiting_second_review: bool = False  # a restrictive first opinion awaits another moderator
+    awaiting_tie_break: bool = False  # the second moderator disagreed: a third decides
 
 
 class ReportForModerator(BaseModel):
@@ -94,6 +95,7 @@ def summary(ctx: Context, case: Case, surface: str) -> CaseSummary:
         claimed_by=holder, lease_expires_at=case.lease_expires_at if holder else None,
         decision_id=case.decision_id,
         awaiting_second_review=case.status == CaseStatus.open.value and case.first_opinion_by is not None,
+        awaiting_tie_break=case.status == CaseStatus.open.value and case.second_opinion_by is not None,
     )
 
 
@@ -153,7 +155,7 @@ def get_case(ctx: Context, case_id: str) -> CaseDetail:
         CaseHistoryEntry(kind=e.kind, at=e.occurred_at, actor=f"{e.actor_type}:{e.actor_id or ''}",
                          policy_version=e.policy_version,
                          data=_blinded(e.data or {})
-                         if blind and e.kind == EventKind.case_second_review_requested.value else e.data or {})
+                         if blind and e.kind in _BLINDED else e.data or {})
         for e in events
     ]
     campaigns = [
@@ -202,7 +204,8 @@ def _next_query(by_surface: bool) -> Any:
         .join(Subject, Subject.id == Case.subject_id)
         .where(Case.status == CaseStatus.open.value, _not_held(now),
                or_(Case.claimed_by.is_(None), Case.lease_expires_at <= now),
-               or_(Case.first_opinion_by.is_(None), Case.first_opinion_by != bindparam("me")))
+               or_(Case.first_opinion_by.is_(None), Case.first_opinion_by != bindparam("me")),
+               or_(Case.second_opinion_by.is_(None), Case.second_opinion_by != bindparam("me")))
         .order_by(Case.queue_rank.desc(), Case.deadline_at, Case.opened_at)
         .limit(1)
         .with_for_update(skip_locked=True, of=Case)
@@ -214,10 +217,13 @@ _NEXT = _next_query(False)
 _NEXT_ON_SURFACE = _next_query(True)
 
 
+_BLINDED = frozenset({EventKind.case_second_review_requested.value, EventKind.case_tie_break_requested.value})
+
+
 def _blinded(data: dict[str, Any]) -> dict[str, Any]:
-    """Why a second look is needed, without the first opinion itself."""
-    return {**{k: v for k, v in data.items() if k != "first_opinion"},
-            "hidden": "the first opinion, until the second moderator decides"}
+    """Why another look is needed, without the opinions themselves."""
+    return {**{k: v for k, v in data.items() if k not in ("first_opinion", "second_opinion")},
+            "hidden": "the opinion, until the case is decided"}
 
 
 def claim_next(ctx: Context, surface: Surface | None = None) -> CaseSummary:

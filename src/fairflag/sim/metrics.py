@@ -164,7 +164,7 @@ def compute(subjects: Sequence[Record], reporters: Sequence[Record], run: Mappin
     out.update(campaign_detection(reporters))
     out["campaigns"] = run.get("campaigns")
     out["reviews"] = run.get("reviews")  # reviewer slots spent, first opinions included
-    out["first_opinions"] = run.get("first_opinions", 0)  # restrictive opinions that awaited a second reviewer
+    out["opinions"] = run.get("opinions", 0)  # reviews not final: first opinions, disagreements awaiting a third
     out.update(misuse(reporters, handled=bool(run.get("misuse_handling", True))))
     out.update(throughput(run))
     return out

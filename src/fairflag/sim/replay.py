@@ -198,7 +198,7 @@ class FairflagEngine:
         item = ReviewItem(case_id, subject_id, tuple(self.keys[r] for r in report_ids if r in self.keys))
         decision = reviewer(item)
         out = decisions.decide(ctx, item.ref, self._body(decision))
-        return item, decision, not isinstance(out, decisions.SecondReviewPending)
+        return item, decision, isinstance(out, decisions.DecisionOut)
 
     def _body(self, decision: SimDecision) -> decisions.DecisionIn:
         if decision.violation:

@@ -119,7 +119,7 @@ class Runner:
         self.decisions: list[tuple[float, str, bool]] = []
         self.dropped = 0
         self.reviews = 0
-        self.first_opinions = 0
+        self.opinions = 0
         self.progress = progress
 
     def run(self) -> RunOutput:
@@ -191,8 +191,8 @@ class Runner:
             return
         item, decision, final = reviewed
         self.reviews += 1
-        if not final:  # a first opinion: another reviewer decides
-            self.first_opinions += 1
+        if not final:  # a first or second opinion: another reviewer decides
+            self.opinions += 1
             return
         self.decisions.append((t, item.subject, decision.violation))
         if decision.violation:
@@ -221,7 +221,7 @@ class Runner:
             })
         run = {"horizon_s": self.horizon, "reports": sum(self.report_counts.values()), "dropped_reports": self.dropped,
                "wall_s": wall, "campaigns": results.campaigns, "reviews": self.reviews,
-               "first_opinions": self.first_opinions,
+               "opinions": self.opinions,
                "detector": results.flagged is not None, "misuse_handling": results.misuse is not None}
         return RunOutput(self.engine.name, metrics.compute(subjects, reporters, run), subjects, reporters,
                          results.traces)

@@ -20,7 +20,7 @@ def to_state(row: Case) -> CaseState:
         id=row.id, subject_id=row.subject_id, status=CaseStatus(row.status), opened_at=row.opened_at,
         updated_at=row.updated_at, report_count=row.report_count, withdrawn_count=row.withdrawn_count,
         claimed_by=row.claimed_by, lease_expires_at=row.lease_expires_at, decided_at=row.decided_at,
-        decision_id=row.decision_id, first_opinion_by=row.first_opinion_by,
+        decision_id=row.decision_id, first_opinion_by=row.first_opinion_by, second_opinion_by=row.second_opinion_by,
     )
 
 
@@ -59,5 +59,6 @@ def transition(session: Session, row: Case, event: CaseEvent) -> CaseState:
     row.decided_at = new.decided_at
     row.decision_id = new.decision_id
     row.first_opinion_by = new.first_opinion_by
+    row.second_opinion_by = new.second_opinion_by
     row.version = row.version + 1
     return new

@@ -206,6 +206,9 @@ class Case(Base):
     # for the audit (the second moderator does not see it).
     first_opinion_by: Mapped[str | None] = mapped_column(String(ID), nullable=True)
     first_opinion: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    # A second moderator who disagreed ([second_review] tie_break): a third, who gave neither, decides.
+    second_opinion_by: Mapped[str | None] = mapped_column(String(ID), nullable=True)
+    second_opinion: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     policy_version: Mapped[str] = mapped_column(String(120))
     version: Mapped[int] = mapped_column(Integer, default=0)  # optimistic check on every write
 

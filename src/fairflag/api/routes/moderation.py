@@ -51,7 +51,7 @@ def release(case_id: CaseId, core: CoreDep, actor: UserActor) -> queue.CaseSumma
 
 @router.post("/cases/{case_id}/decision", summary="Decide a case you hold")
 def decide(case_id: CaseId, body: decisions.DecisionIn, core: CoreDep,
-           actor: UserActor) -> decisions.DecisionOut | decisions.SecondReviewPending:
+           actor: UserActor) -> decisions.DecisionOut | decisions.SecondReviewPending | decisions.TieBreakPending:
     return core.run(actor, decisions.decide, case_id, body)
 
 
