@@ -130,14 +130,11 @@ def decide(ctx: Context, case_id: str, body: DecisionIn) -> DecisionOut | Second
     assert subject is not None
     validate_decision(ctx, body, subject)
     trigger = second_review.trigger(ctx, case, subject, body.outcome)
-    if trigger is not None:
-        if body.report_outcomes:
+    if trigger is not None or _disagrees(ctx, case, body):  # an opinion, not yet the decision
+        if body.report_outcomes:  # checked as fully as a decision's
             _check_report_ids(set(ctx.session.scalars(_CASE_REPORT_IDS, {"case_id": case.id})), body.report_outcomes)
-        return _first_opinion(ctx, case, subject, body, moderator, trigger)
-    if (ctx.policy.second_review.tie_break and case.first_opinion_by is not None and case.second_opinion_by is None
-            and body.outcome is DecisionOutcome.no_violation):  # a first opinion is always restrictive
-        if body.report_outcomes:
-            _check_report_ids(set(ctx.session.scalars(_CASE_REPORT_IDS, {"case_id": case.id})), body.report_outcomes)
+        if trigger is not None:
+            return _first_opinion(ctx, case, subject, body, moderator, trigger)
         return _second_opinion(ctx, case, subject, body, moderator)
     # Read everything first: the writes below then go out in one flush at commit. (The reducer checks the
     # lease; a refusal rolls the unit of work back.)
@@ -168,6 +165,13 @@ def case_reports(ctx: Context, case_id: str) -> list[tuple[Report, ReportState]]
     rows = [(r, st) for r, st in ctx.session.execute(_CASE_REPORTS, {"case_id": case_id}).all()]
     reputation.lock_all(ctx, (reputation.reputation_key(r) for r, _ in rows))
     return rows
+
+
+def _disagrees(ctx: Context, case: Case, body: DecisionIn) -> bool:
+    """The second moderator finds no violation where the first found one (a first opinion is always
+    restrictive), and a third is to decide ([second_review] tie_break)."""
+    return (ctx.policy.second_review.tie_break and case.first_opinion_by is not None
+            and case.second_opinion_by is None and body.outcome is DecisionOutcome.no_violation)
 
 
 def _second_review_record(case: Case, body: DecisionIn) -> dict[str, object] | None:
