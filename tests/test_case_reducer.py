@@ -258,6 +258,13 @@ def test_a_first_opinion_releases_the_case_to_another_moderator_only() -> None:
         pass
     else:
         raise AssertionError("a first opinion without a claim was accepted")
+    # One first opinion per case: another moderator cannot replace it.
+    try:
+        cases.apply(cases.apply(first, CaseClaimed("m2", later, LEASE)), FirstOpinionGiven("m2", later))
+    except CaseNotOpen:
+        pass
+    else:
+        raise AssertionError("a second first opinion was accepted")
     second = cases.apply(cases.apply(first, CaseClaimed("m2", later, LEASE)), CaseDecided("m2", "d", later))
     assert second.status is CaseStatus.decided and second.first_opinion_by == "m1"
 

@@ -156,20 +156,18 @@ def apply(state: CaseState | None, event: CaseEvent) -> CaseState:
         _require_open(state)
         _require_holder(state, event.moderator_id, event.at)
         return replace(state, claimed_by=None, lease_expires_at=None, updated_at=event.at)
-    if isinstance(event, FirstOpinionGiven):
+    if isinstance(event, FirstOpinionGiven | SecondOpinionGiven):
         _require_open(state)
         _require_second(state, event.moderator_id)
         _require_holder(state, event.moderator_id, event.at)
-        return replace(state, first_opinion_by=event.moderator_id, claimed_by=None, lease_expires_at=None,
-                       updated_at=event.at)
-    if isinstance(event, SecondOpinionGiven):
-        _require_open(state)
-        _require_second(state, event.moderator_id)
-        _require_holder(state, event.moderator_id, event.at)
+        released = replace(state, claimed_by=None, lease_expires_at=None, updated_at=event.at)
+        if isinstance(event, FirstOpinionGiven):
+            if state.first_opinion_by is not None:
+                raise CaseNotOpen("this case already has its first opinion", field="case_id")
+            return replace(released, first_opinion_by=event.moderator_id)
         if state.first_opinion_by is None or state.second_opinion_by is not None:
             raise CaseNotOpen("a second opinion answers a first one, once", field="case_id")
-        return replace(state, second_opinion_by=event.moderator_id, claimed_by=None, lease_expires_at=None,
-                       updated_at=event.at)
+        return replace(released, second_opinion_by=event.moderator_id)
     if isinstance(event, CaseDecided):
         _require_open(state)
         _require_second(state, event.moderator_id)

@@ -174,8 +174,8 @@ def resolve_appeal(ctx: Context, appeal_id: str, body: ResolutionIn) -> AppealFo
 
 
 def _deciders(ctx: Context, decision: Decision) -> set[str]:
-    """Who took the decision: its moderator and, after a second review, the first opinion's (DSA Art. 20: the
-    appeal goes to someone who had no part in it)."""
+    """Who took the decision: its moderator and, after a second review, whoever gave an opinion before (DSA
+    Art. 20: the appeal goes to someone who had no part in it)."""
     deciders = {decision.moderator_id}
     if decision.from_appeal_id is None:
         case = ctx.session.get(Case, decision.case_id)
