@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from fairflag.delivery import events as delivered
 from fairflag.delivery import outbox
 from fairflag.domain.enums import ActionKind, AppealStatus, AppellantRole, DecisionOutcome, ReportOutcome
 from fairflag.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -220,11 +221,9 @@ def _flip_outcomes(ctx: Context, decision: Decision, old: ReportOutcome, new: Re
     ctx.record(EventKind.report_outcome_set, "decision", decision.id,
                {"case_id": decision.case_id, new.value: [r.id for r, _ in rows], "appeal_id": appeal_id})
     # The platform tells the reporters that the outcome of their reports changed.
-    outbox.enqueue(ctx, decisions.REPORTS_RESOLVED, {
-        "decision_id": decision.id, "subject_id": decision.subject_id, "outcome": "overturned_on_appeal",
-        "appeal_id": appeal_id,
-        "reports": [{"report_id": r.id, "reporter_id": r.reporter_id, "outcome": new.value} for r, _ in rows],
-    })
+    outbox.enqueue(ctx, decisions.REPORTS_RESOLVED, delivered.reports_resolved(
+        delivered.ResolutionCause.overturned_on_appeal, subject_id=decision.subject_id, decision_id=decision.id,
+        appeal_id=appeal_id, reports=[delivered.resolved_report(r.id, r.reporter_id, new) for r, _ in rows]))
 
 
 def appeal_out(a: Appeal) -> AppealOut:

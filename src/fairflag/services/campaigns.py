@@ -15,6 +15,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, select
 
+from fairflag.delivery import events as delivered
+from fairflag.delivery import outbox
 from fairflag.domain.enums import CampaignStatus, DecisionOutcome, ReportOutcome, ReportSource, Surface
 from fairflag.domain.errors import Conflict, NotFound
 from fairflag.domain.events import EventKind
@@ -229,8 +231,8 @@ def confirm(ctx: Context, campaign_id: str, body: CampaignDecisionIn) -> Campaig
         select(Report, ReportState).join(ReportState, ReportState.report_id == Report.id)
         .where(Report.subject_id.in_(targets), Report.reporter_id.in_(members))
     ).all() if members and targets else []
-    marked = 0
-    for report, state in rows:
+    marked: dict[str, list[dict[str, str]]] = {}  # subject -> its reports now abusive
+    for report, state in sorted(rows, key=lambda row: (row[0].subject_id, row[0].reported_at, row[0].id)):
         if state.outcome in (ReportOutcome.upheld.value, ReportOutcome.abusive.value, ReportOutcome.withdrawn.value):
             continue  # a report a moderator upheld was right, whoever filed it
         if state.outcome == ReportOutcome.rejected.value:
@@ -238,9 +240,14 @@ def confirm(ctx: Context, campaign_id: str, body: CampaignDecisionIn) -> Campaig
         state.outcome = ReportOutcome.abusive.value
         state.updated_at = ctx.now()
         reputation.record_outcome(ctx, report.reporter_id, report.reason, "abusive")
-        marked += 1
+        marked.setdefault(report.subject_id, []).append(
+            delivered.resolved_report(report.id, report.reporter_id, ReportOutcome.abusive))
     ctx.record(EventKind.campaign_confirmed, "campaign", campaign.id,
-               {"note": body.note, "abusive_reports": marked, "members": len(members)})
+               {"note": body.note, "abusive_reports": sum(map(len, marked.values())), "members": len(members)})
+    for subject_id, resolved in marked.items():  # the platform tells each reporter, as after a decision
+        outbox.enqueue(ctx, delivered.EventType.reports_resolved, delivered.reports_resolved(
+            delivered.ResolutionCause.campaign_confirmed, subject_id=subject_id, campaign_id=campaign.id,
+            reports=resolved))
     _open_member_cases(ctx, campaign, sorted(members))
     return _out(ctx, campaign)
 

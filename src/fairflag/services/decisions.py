@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, select
 
+from fairflag.delivery import events as delivered
 from fairflag.delivery import outbox
 from fairflag.domain import cases as case_rules
 from fairflag.domain.enums import ActionKind, DecisionOutcome, ReportOutcome
@@ -21,7 +22,7 @@ from fairflag.services.permissions import MODERATORS, require_role
 from fairflag.store import cases as case_store
 from fairflag.store.tables import Case, Decision, EnforcementAction, Report, ReportState, Subject
 
-REPORTS_RESOLVED = "reports.resolved"
+REPORTS_RESOLVED = delivered.EventType.reports_resolved
 
 
 class DecisionIn(Input):
@@ -239,10 +240,13 @@ def record_decision(ctx: Context, case: Case, subject: Subject, body: DecisionIn
 
 def set_report_outcomes(ctx: Context, case: Case, decision: Decision, overrides: dict[str, str] | None = None,
                         *, rows: list[tuple[Report, ReportState]] | None = None) -> dict[str, list[str]]:
-    """Give every report in the case an outcome and fold it into its reporter's credibility.
+    """Give every report in the case an outcome, fold it into its reporter's credibility and tell the platform.
 
     Withdrawn reports keep their outcome, and so do reports already marked abusive (a confirmed campaign).
-    ``rows`` are the case's reports from :func:`case_reports`, when the caller read them already.
+    A report whose outcome this decision changes (a new decision after an appeal) has its old outcome taken
+    back from its reporter's record; one that keeps its outcome is neither counted again nor announced again
+    (the platform hears each change once). ``rows`` are the case's reports from :func:`case_reports`, when the
+    caller read them already.
     """
     overrides = dict(overrides or {})
     default = ReportOutcome.upheld if decision.outcome == DecisionOutcome.violation.value else ReportOutcome.rejected
@@ -255,17 +259,23 @@ def set_report_outcomes(ctx: Context, case: Case, decision: Decision, overrides:
         if state.withdrawn_at is not None or (state.outcome == ReportOutcome.abusive.value
                                               and report.id not in overrides):
             continue
-        outcome = overrides.get(report.id, default.value)
+        outcome, before = overrides.get(report.id, default.value), state.outcome
+        if outcome == before:
+            continue  # the decision that set it still stands behind it
         state.outcome = outcome
         state.decision_id = decision.id
         state.updated_at = ctx.now()
         changed[outcome].append(report.id)
-        resolved.append({"report_id": report.id, "reporter_id": report.reporter_id, "outcome": outcome})
-        reputation.record_outcome(ctx, reputation.reputation_key(report), report.reason, outcome)  # type: ignore[arg-type]
+        resolved.append(delivered.resolved_report(report.id, report.reporter_id, outcome))
+        key = reputation.reputation_key(report)
+        if before in changed:  # decided before: that outcome no longer stands
+            reputation.record_outcome(ctx, key, report.reason, before, weight=-1.0)  # type: ignore[arg-type]
+        reputation.record_outcome(ctx, key, report.reason, outcome)  # type: ignore[arg-type]
     ctx.record(EventKind.report_outcome_set, "decision", decision.id, {"case_id": case.id, **changed})
     # The platform tells each reporter the outcome of their report.
-    outbox.enqueue(ctx, REPORTS_RESOLVED, {"decision_id": decision.id, "subject_id": case.subject_id,
-                                           "outcome": decision.outcome, "reports": resolved})
+    outbox.enqueue(ctx, REPORTS_RESOLVED, delivered.reports_resolved(
+        decision.outcome, subject_id=case.subject_id, decision_id=decision.id, appeal_id=decision.from_appeal_id,
+        reports=resolved))
     return changed
 
 
