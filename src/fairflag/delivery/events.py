@@ -200,7 +200,7 @@ def problems(event: Mapping[str, Any]) -> list[str]:
     if spec is None:
         return [f"undocumented event type {kind!r}"]
     found: list[str] = []
-    _check(event, "", fields_of(spec), kind, found)  # type: ignore[arg-type]
+    _check(event, "", fields_of(spec), kind, found)
     return found
 
 

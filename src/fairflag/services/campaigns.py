@@ -1,10 +1,11 @@
 """Campaigns: coordinated-reporting clusters the detector found, for a senior moderator to judge.
 
 A detected campaign protects its targets at once (its reports cannot restrict them automatically, and a
-restriction they caused is lifted). Confirming it marks its members' reports on its targets as abusive,
-lowers their credibility, feeds misuse handling, and opens ``report_abuse`` cases on the member accounts
-for human review: fairflag recommends, a person decides. Members are never penalised for being
-coordinated alone — only through reports a person rejected or a campaign a person confirmed.
+restriction they caused is lifted). Confirming it marks its members' reports on its targets as abusive
+(and tells the platform, one ``reports.resolved`` per target), lowers their credibility, feeds misuse
+handling, and opens ``report_abuse`` cases on the member accounts for human review: fairflag recommends,
+a person decides. Members are never penalised for being coordinated alone — only through reports a person
+rejected or a campaign a person confirmed.
 """
 
 from __future__ import annotations
