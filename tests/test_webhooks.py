@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from fairflag.clock import ManualClock
 from fairflag.core import Fairflag
 from fairflag.delivery import webhooks
+from fairflag.delivery.events import problems as contract_problems
 from fairflag.delivery.webhooks import (
     HEADER_EVENT_ID,
     HEADER_SIGNATURE,
@@ -204,6 +205,7 @@ def test_failures_back_off_then_every_event_arrives_once_in_feed_order(
     # Bodies are the feed's events without `seq`, byte for byte, and carry a valid signature.
     for req, event in zip(accepted, events, strict=True):
         assert req.body == canonical_body({k: v for k, v in event.items() if k != "seq"})
+        assert contract_problems(json.loads(req.body)) == []  # as docs/delivery.md documents it
         assert_genuine(req, secret, clock.now())
         assert req.timestamp == str(int(clock.now().timestamp()))
         assert not verify_signature(secret, req.timestamp, req.body + b" ", req.signature, TOLERANCE_S, clock.now())
