@@ -142,3 +142,25 @@ def test_queue_filters(plat: Platform) -> None:
                                                        "surface": "comment"}, follow_redirects=False)
     assert r.status_code == 303 and "/console/cases/" in r.headers["location"]
     assert re.findall(r">(v1|c1)</a>", client.get("/console/queue?status=claimed").text) == ["c1"]
+
+
+def test_decision_form_offers_the_surface_actions_and_refuses_an_incomplete_decision(plat: Platform) -> None:
+    plat.account("creator1")
+    plat.subject("c1", "comment")
+    case_id = plat.report("alice", "c1", "spam", text="buy now")["case_id"]
+    client = plat.client
+    console_login(client, "mod1")
+    token = form_token(client, f"/console/cases/{case_id}")
+    client.post(f"/console/cases/{case_id}/claim", data={"csrf_token": token})
+    page = client.get(f"/console/cases/{case_id}").text
+    offered = set(re.findall(r'<option value="([a-z_]+)">', page.split('id="d-action"')[1].split("</select>")[0]))
+    assert "remove" in offered and "end_livestream" not in offered  # end_livestream is for livestreams only
+    r = client.post(f"/console/cases/{case_id}/decision",
+                    data={"csrf_token": token, "outcome": "violation", "statement": "spam"}, follow_redirects=False)
+    assert r.status_code == 422 and "a violation needs an action" in r.text
+    r = client.post(f"/console/cases/{case_id}/decision",
+                    data={"csrf_token": token, "outcome": "no_violation", "action": "remove", "rule": "spam",
+                          "statement": "An ordinary product mention."}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("?done=decided")
+    notices = plat.notices("creator1")
+    assert notices["statements"] == []  # no violation: nothing for the creator
