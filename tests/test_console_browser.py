@@ -105,6 +105,12 @@ def test_decide_a_case_end_to_end(plat: Platform, server: str, browser: Browser,
     expect(top).to_contain_text("hate")
     expect(top).to_contain_text("left")
     shot(page, "queue", request)
+    page.get_by_label("Surface").select_option("comment")
+    page.get_by_role("button", name="Filter").click()  # a GET form: no script involved
+    expect(page).to_have_url(f"{server}/console/queue?reason=&surface=comment&status=open")
+    expect(page.locator("table.queue tbody tr")).to_have_count(1)
+    expect(page.locator("table.queue tbody tr").first).to_contain_text("comment-9")
+    page.goto("/console/queue")
 
     top.get_by_role("link").click()
     expect(page).to_have_url(f"{server}/console/cases/{case_id}")

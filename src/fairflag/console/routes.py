@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -120,9 +120,9 @@ def queue_page(request: Request, core: CoreDep, user: User,
                empty: bool = False) -> HTMLResponse:
     chosen_surface = Surface(surface) if surface in Surface.__members__ else None
     chosen_reason = reason if reason in core.policy.reasons else None
-    chosen_status = status if status in views.QUEUE_FILTERS else "open"
+    chosen_status = cast(views.QueueFilter, status if status in views.QUEUE_FILTERS else "open")
     rows = core.query(user.actor, views.moderator_queue, surface=chosen_surface, reason=chosen_reason,
-                      status=chosen_status)  # type: ignore[arg-type]
+                      status=chosen_status)
     return render(request, "queue.html", user, rows=rows, surfaces=list(Surface), reasons=sorted(core.policy.reasons),
                   filters=views.QUEUE_FILTERS, surface=chosen_surface.value if chosen_surface else "",
                   reason=chosen_reason or "", status=chosen_status, empty=empty)
@@ -182,10 +182,12 @@ def decide(core: CoreDep, user: FormUser, case_id: CaseId,
     violation = outcome == DecisionOutcome.violation.value
     try:
         days = float(duration_days) if violation and duration_days.strip() else None
-        body = decisions.DecisionIn(
-            outcome=outcome, action=action or None if violation else None,  # type: ignore[arg-type]
-            rule=rule or None if violation else None, statement=statement,
-            duration_s=round(days * 86400) if days is not None else None)
+        body = decisions.DecisionIn.model_validate({
+            "outcome": outcome, "statement": statement,
+            "action": (action or None) if violation else None,
+            "rule": (rule or None) if violation else None,
+            "duration_s": round(days * 86400) if days is not None else None,
+        })
     except (ValidationError, ValueError) as exc:
         raise InvalidInput("choose an outcome; for a violation, an action and the rule; and write a statement "
                            "of reasons (durations in days)") from exc
