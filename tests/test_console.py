@@ -12,6 +12,8 @@ from fairflag.clock import ManualClock
 from fairflag.console.headers import HEADERS
 from fairflag.services import auth
 from tests.support import PASSWORD, Platform
+from tests.test_rereview_and_aging import clear
+from tests.test_second_review import brigaded_case
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
 
@@ -164,3 +166,30 @@ def test_decision_form_offers_the_surface_actions_and_refuses_an_incomplete_deci
     assert r.status_code == 303 and r.headers["location"].endswith("?done=decided")
     notices = plat.notices("creator1")
     assert notices["statements"] == []  # no violation: nothing for the creator
+
+
+def test_queue_badges_campaign_and_held_follow_up(plat: Platform, clock: ManualClock) -> None:
+    brigaded = brigaded_case(plat, clock)
+    plat.subject("v2", owner_id="creator1", views=5000)
+    clear(plat, "v2", ["a1", "a2", "a3"])
+    clock.advance(3600)
+    follow_up = plat.report("b1", "v2", "harassment")["case_id"]
+    client = plat.client
+    console_login(client, "mod1")
+
+    rows = client.get("/console/queue").text.split("<tr>")[2:]  # header row, then cases
+    [row] = [r for r in rows if brigaded in r]
+    assert "campaign detected" in row and follow_up not in client.get("/console/queue").text
+    held = client.get("/console/queue?status=held").text
+    [row] = [r for r in held.split("<tr>")[2:] if follow_up in r]
+    assert "held follow-up: no material new evidence" in row
+    assert "campaign" not in row
+
+    plat.claim("mod2", brigaded)
+    plat.decide("mod2", brigaded, confirm=False, outcome="violation", action="remove", rule="harassment",
+                statement="Targeted harassment, marker 5d1e")
+    row = next(r for r in client.get("/console/queue?status=second_review").text.split("<tr>")[2:] if brigaded in r)
+    assert "awaiting second review" in row
+    page = client.get(f"/console/cases/{brigaded}").text
+    assert "5d1e" not in page and plat.user_id("mod2") not in page and "first_opinion" not in page
+    assert 'name="outcome"' not in page  # mod1 has not claimed it: no decision form yet
