@@ -160,6 +160,11 @@ def test_decision_form_offers_the_surface_actions_and_refuses_an_incomplete_deci
     r = client.post(f"/console/cases/{case_id}/decision",
                     data={"csrf_token": token, "outcome": "violation", "statement": "spam"}, follow_redirects=False)
     assert r.status_code == 422 and "a violation needs an action" in r.text
+    for days in ("inf", "nan", "-1", "many"):
+        r = client.post(f"/console/cases/{case_id}/decision", data={
+            "csrf_token": token, "outcome": "violation", "action": "suspend", "rule": "spam", "statement": "spam",
+            "duration_days": days}, follow_redirects=False)
+        assert r.status_code == 422, (days, r.status_code)
     r = client.post(f"/console/cases/{case_id}/decision",
                     data={"csrf_token": token, "outcome": "no_violation", "action": "remove", "rule": "spam",
                           "statement": "An ordinary product mention."}, follow_redirects=False)

@@ -14,6 +14,7 @@ from fairflag.console.session import ConsoleUser
 from fairflag.core import Fairflag
 from fairflag.domain.enums import CaseStatus, DecisionOutcome, Surface
 from fairflag.domain.errors import Forbidden, InvalidInput, Unauthenticated
+from fairflag.domain.events import EventKind
 from fairflag.services import audit, auth, decisions, queue, views
 
 PREFIX = session.PREFIX
@@ -21,7 +22,7 @@ router = APIRouter()
 CaseId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 # Events whose data the service blinds while the case is open. The console also leaves out who acted up to the
 # last of them: who claimed the case before an opinion says whose opinion it was.
-BLINDED = frozenset({"moderator:case:second_review_requested", "moderator:case:tie_break_requested"})
+BLINDED = frozenset({EventKind.case_second_review_requested.value, EventKind.case_tie_break_requested.value})
 
 
 class CsrfRefused(Forbidden):
@@ -188,7 +189,7 @@ def decide(core: CoreDep, user: FormUser, case_id: CaseId,
             "rule": (rule or None) if violation else None,
             "duration_s": round(days * 86400) if days is not None else None,
         })
-    except (ValidationError, ValueError) as exc:
+    except (ValidationError, ValueError, OverflowError) as exc:
         raise InvalidInput("choose an outcome; for a violation, an action and the rule; and write a statement "
                            "of reasons (durations in days)") from exc
     out = core.run(user.actor, decisions.decide, case_id, body)
