@@ -2,6 +2,7 @@
 #   make run   the API with the demo dataset on http://127.0.0.1:8000 (SQLite file ./fairflag.db)
 #   make test  lint, migration checks on SQLite and PostgreSQL, then every test on both databases
 # Both create .venv (python3 -m venv) when it is missing; installs are redone only when pyproject.toml changes.
+# `make test` also installs Debian's Chromium (apt-get, as root) when /usr/bin/chromium is missing.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -11,6 +12,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PG := -h 127.0.0.1 -p 5432 -U postgres
+CHROMIUM := /usr/bin/chromium
 # The database the test suite's harness connects to (tests/conftest.py); it creates its own per test.
 export FAIRFLAG_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
@@ -47,6 +49,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml $(CHROMIUM) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@ $(VENV)/.installed
+
+# The console's browser tests drive Debian's Chromium (never a browser that Playwright downloads). Installed
+# once when missing (CI runs as root on a fresh machine); a no-op when the file exists.
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium

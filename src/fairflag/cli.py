@@ -295,6 +295,8 @@ def _print_summary(summary: demo_data.DemoSummary, *, base_url: str) -> None:
     else:
         out.print("The demo's service key was shown when it was seeded; make another with `fairflag keys create`.")
     first = next(u for u in summary.users if u.role is Role.moderator)
+    out.print(f"Moderator console: {base_url}/console/ (log in as {first.username}, password {first.password})",
+              style="bold")
     out.print("Try it:", style="bold")
     typer.echo(f"  curl -s {base_url}/healthz")
     typer.echo(f"  curl -s -X POST {base_url}/v1/auth/login -H 'content-type: application/json' "

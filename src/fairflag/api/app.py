@@ -11,6 +11,8 @@ from pydantic import BaseModel
 from fairflag import __version__
 from fairflag.api import errors
 from fairflag.api.routes import admin, campaigns, feed, moderation, platform, webhooks
+from fairflag.console import PREFIX as CONSOLE_PREFIX
+from fairflag.console import create_console
 from fairflag.core import Fairflag
 from fairflag.settings import Settings
 from fairflag.worker import BackgroundWorker
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     errors.install(app)
     for module in (platform, moderation, campaigns, admin, feed, webhooks):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
+    app.mount(CONSOLE_PREFIX, create_console(core))
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the policy in force")
     def health() -> Health:

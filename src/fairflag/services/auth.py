@@ -27,7 +27,9 @@ from fairflag.services.permissions import ADMINS, require_role
 from fairflag.store.tables import ServiceKey, User, UserToken
 
 KEY_PREFIX = "ffk"
-TOKEN_TTL = timedelta(hours=12)
+TOKEN_TTL = timedelta(hours=12)  # also a console session's absolute limit
+CONSOLE_IDLE = timedelta(minutes=30)  # a console session left unused this long ends
+_SLIDE_STEP = timedelta(minutes=1)  # a session's expiry moves at most once a minute: a page view is rarely a write
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 
@@ -109,7 +111,9 @@ def create_user(ctx: Context, body: UserIn) -> UserOut:
     return user_out(user)
 
 
-def login(ctx: Context, body: LoginIn) -> LoginOut:
+def login(ctx: Context, body: LoginIn, *, ttl: timedelta = TOKEN_TTL) -> LoginOut:
+    """A new token on every login (a session id is never reused). The console asks for a short ``ttl`` (its idle
+    limit), which :func:`resume_session` then slides forward up to ``TOKEN_TTL`` after login."""
     user = ctx.session.scalar(select(User).where(User.username == body.username))
     try:
         if user is None or user.disabled_at is not None:
@@ -119,19 +123,41 @@ def login(ctx: Context, body: LoginIn) -> LoginOut:
     except (VerificationError, InvalidHashError) as exc:
         raise BadCredentials("wrong username or password") from exc
     token = secrets.token_urlsafe(32)
-    expires = ctx.now() + TOKEN_TTL
+    expires = ctx.now() + min(ttl, TOKEN_TTL)
     ctx.session.add(UserToken(token_hash=_sha256(token), user_id=user.id, created_at=ctx.now(), expires_at=expires))
     return LoginOut(token=token, expires_at=expires, user=user_out(user))
 
 
 def authenticate_token(ctx: Context, token: str) -> User:
+    return _authenticate(ctx, token)[1]
+
+
+def _authenticate(ctx: Context, token: str) -> tuple[UserToken, User]:
     row = ctx.session.get(UserToken, _sha256(token))
     if row is None or row.expires_at <= ctx.now():
         raise BadCredentials("unknown or expired token; log in again")
     user = ctx.session.get(User, row.user_id)
     if user is None or user.disabled_at is not None:
         raise BadCredentials("this user is disabled")
+    return row, user
+
+
+def resume_session(ctx: Context, token: str, *, idle: timedelta = CONSOLE_IDLE) -> User:
+    """A console session in use: it ends ``idle`` after its last use or ``TOKEN_TTL`` after login, whichever
+    comes first. Using it slides the expiry (stored in the token's own ``expires_at``, so the API's check is
+    the same check)."""
+    row, user = _authenticate(ctx, token)
+    slid = min(row.created_at + TOKEN_TTL, ctx.now() + idle)
+    if slid - row.expires_at >= _SLIDE_STEP:
+        row.expires_at = slid
     return user
+
+
+def logout(ctx: Context, token: str) -> None:
+    """End a session now: its token stops working everywhere. Unknown tokens are ignored (logging out twice)."""
+    row = ctx.session.get(UserToken, _sha256(token))
+    if row is not None:
+        ctx.session.delete(row)
 
 
 def user_out(u: User) -> UserOut:

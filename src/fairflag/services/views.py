@@ -1,4 +1,5 @@
-"""What creators and reporters see, through the platform.
+"""What creators and reporters see, through the platform; and the read-only views the moderator console needs
+beyond the queue's own (:func:`moderator_queue`, :func:`report_credibility`).
 
 The creator view is built only from decisions, actions, strikes and appeals: it never reads a report,
 so nothing in it can reveal who reported or anything derived from it (not even how many).
@@ -7,16 +8,39 @@ so nothing in it can reveal who reported or anything derived from it (not even h
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from fairflag.domain.enums import ActionKind, AppellantRole, DecisionOutcome, ReportOutcome, ReportSource
+from fairflag.domain.enums import (
+    ActionKind,
+    AppellantRole,
+    CampaignStatus,
+    DecisionOutcome,
+    ReportOutcome,
+    ReportSource,
+    Surface,
+)
 from fairflag.services import reputation, validation
 from fairflag.services.appeals import AppealOut, appeal_out
 from fairflag.services.context import Context
 from fairflag.services.decisions import ActionOut, action_out
-from fairflag.store.tables import Appeal, Case, Decision, EnforcementAction, Report, ReportState, Strike, Subject
+from fairflag.services.permissions import READERS, require_role
+from fairflag.services.queue import CaseSummary, list_queue
+from fairflag.store.tables import (
+    Account,
+    Appeal,
+    Campaign,
+    CampaignTarget,
+    Case,
+    Decision,
+    EnforcementAction,
+    Report,
+    ReportState,
+    Strike,
+    Subject,
+)
 
 
 class StatementOfReasons(BaseModel):
@@ -214,3 +238,77 @@ def reporter_view(ctx: Context, account_id: str, limit: int = 200) -> ReporterVi
     )
     return ReporterView(account_id=account_id, misuse=misuse, reports=reports,
                         appeals=[appeal_out(a) for a in appeals])
+
+
+QueueFilter = Literal["open", "unclaimed", "claimed", "second_review", "tie_break", "held"]
+QUEUE_FILTERS: dict[str, str] = {
+    "open": "every open case", "unclaimed": "nobody holds it", "claimed": "someone holds it",
+    "second_review": "awaiting a second review", "tie_break": "awaiting a tie-break",
+    "held": "held follow-ups on cleared subjects",
+}
+
+
+class QueueRow(BaseModel):
+    """One line of the console's queue: the case plus what a moderator scans for before opening it."""
+
+    case: CaseSummary
+    reasons: list[str]
+    campaigns: list[CampaignStatus] = Field(description="Live (not dismissed) campaigns targeting the subject.")
+    held_why: str | None = Field(description="Why a follow-up on a cleared subject is held back, while it is.")
+
+
+def moderator_queue(ctx: Context, *, surface: Surface | None = None, reason: str | None = None,
+                    status: QueueFilter = "open", limit: int = 100, scan: int = 500) -> list[QueueRow]:
+    """The queue in rank order with each case's reported reasons and campaign flags. The reason and status
+    filters apply to the ``scan`` top-ranked open cases (held ones included only for ``held``)."""
+    require_role(ctx.actor, READERS, "reading the queue")
+    cases = list_queue(ctx, limit=scan, surface=surface, include_held=status == "held")
+    now = ctx.now()
+    keep = {
+        "open": lambda c: True,
+        "unclaimed": lambda c: c.claimed_by is None,
+        "claimed": lambda c: c.claimed_by is not None,
+        "second_review": lambda c: c.awaiting_second_review,
+        "tie_break": lambda c: c.awaiting_tie_break,
+        "held": lambda c: c.held_until is not None and c.held_until > now,
+    }[status]
+    cases = [c for c in cases if keep(c)]
+    ids = [c.id for c in cases]
+    reasons: dict[str, set[str]] = {}
+    campaigns: dict[str, set[str]] = {}
+    if ids:
+        for case_id, why in ctx.session.execute(
+            select(Report.case_id, Report.reason).where(Report.case_id.in_(ids)).distinct()
+        ):
+            reasons.setdefault(case_id, set()).add(why)
+        subjects = {c.subject_id for c in cases}
+        for subject_id, campaign_status in ctx.session.execute(
+            select(CampaignTarget.subject_id, Campaign.status)
+            .join(Campaign, Campaign.id == CampaignTarget.campaign_id)
+            .where(CampaignTarget.subject_id.in_(subjects), Campaign.status != CampaignStatus.dismissed.value)
+        ):
+            campaigns.setdefault(subject_id, set()).add(campaign_status)
+    rows = [
+        QueueRow(case=c, reasons=sorted(reasons.get(c.id, ())),
+                 campaigns=sorted(CampaignStatus(s) for s in campaigns.get(c.subject_id, ())),
+                 held_why=(c.priority_components.get("rereview") or {}).get("why_held") if c.held_until else None)
+        for c in cases
+    ]
+    if reason is not None:
+        rows = [r for r in rows if reason in r.reasons]
+    return rows[:limit]
+
+
+def report_credibility(ctx: Context, case_id: str) -> dict[str, float]:
+    """Each report's reporter credibility now, in the report's reason family (what moderators weigh a report
+    by; the reporter stays a pseudonym)."""
+    require_role(ctx.actor, READERS, "reading a case")
+    now = ctx.now()
+    out: dict[str, float] = {}
+    for report_id, reporter_id, reason, account in ctx.session.execute(
+        select(Report.id, Report.reporter_id, Report.reason, Account)
+        .outerjoin(Account, Account.id == Report.reporter_id).where(Report.case_id == case_id)
+    ):
+        out[report_id] = reputation.credibility_of(ctx, reporter_id, family=ctx.policy.family_of(reason),
+                                                   account=account, at=now).value
+    return out

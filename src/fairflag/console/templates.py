@@ -1,0 +1,44 @@
+"""The Jinja2 environment (autoescaped) and the small formatting helpers the pages share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi.templating import Jinja2Templates
+
+# Reasons whose reports may carry disturbing text or media: shown behind a <details> until asked for.
+SENSITIVE_REASONS = frozenset({"violence", "sexual_content", "self_harm", "minor_safety"})
+
+
+def duration(seconds: float) -> str:
+    """``2 h 05 min``, ``4 min``, ``3 d 2 h``: how long, to the minute."""
+    minutes = int(abs(seconds) // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {mins:02d} min"
+    return f"{mins} min"
+
+
+def time_left(deadline: datetime, now: datetime) -> str:
+    left = (deadline - now).total_seconds()
+    return f"{duration(left)} left" if left >= 0 else f"overdue by {duration(left)}"
+
+
+def number(value: Any, digits: int = 2) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+    env = templates.env
+    env.autoescape = True  # every value, report text above all, is escaped
+    env.filters.update(duration=duration, number=number)
+    env.globals.update(time_left=time_left, SENSITIVE_REASONS=SENSITIVE_REASONS)
+    return templates

@@ -1,0 +1,195 @@
+"""The moderator console in a real browser: Debian's Chromium driven by Playwright against the real server
+(uvicorn on a loopback port, a real database). Chromium missing is a failure, never a skip (``make test``
+installs it).
+
+Each page is also checked with axe-core: no serious or critical accessibility violation.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.support import PASSWORD, Platform, live_server
+
+CHROMIUM = os.environ.get("FAIRFLAG_TEST_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "console"
+XSS = "<script>alert(1)</script>"
+FIRST_OPINION = "First opinion: removal for hate, marker 7f3a9c"
+FINAL_STATEMENT = "The video attacks a group for its religion (rule: hate), marker 4be21d"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `apt-get install -y chromium` (make test does)")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def server(plat: Platform) -> Iterator[str]:
+    with live_server(plat.core) as base:
+        yield base
+
+
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
+    """Fresh browser profiles (one per user); any alert() dialog fails the test."""
+    made: list[BrowserContext] = []
+    yield made
+    for ctx in made:
+        ctx.close()
+
+
+def open_as(browser: Browser, made: list[BrowserContext], base: str, username: str) -> Page:
+    ctx = browser.new_context(base_url=base)
+    made.append(ctx)
+    page = ctx.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.dialogs = dialogs  # type: ignore[attr-defined]
+    page.goto("/console/")
+    expect(page).to_have_url(f"{base}/console/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{base}/console/queue")
+    return page
+
+
+def assert_accessible(page: Page) -> None:
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+    assert not bad, [(v["id"], v["impact"], [n["html"] for n in v["nodes"]][:3]) for v in bad]
+
+
+def shot(page: Page, name: str, request: pytest.FixtureRequest) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    suffix = request.node.callspec.id if hasattr(request.node, "callspec") else "default"
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{suffix}.png"), full_page=True)
+
+
+def seed(plat: Platform) -> dict[str, Any]:
+    """A hate-reported video (one report's text is a script tag), a violence report on it, and a spam comment.
+    The reporters' accounts are days old: their reports weigh little, so a removal needs a second moderator."""
+    plat.account("creator1")
+    for reporter in ("alice", "bob"):
+        plat.account(reporter, created_at="2026-05-30T00:00:00Z")
+    plat.subject("video-1", "video", "creator1", views=40)
+    case = plat.report("alice", "video-1", "hate", text=XSS)
+    plat.report("bob", "video-1", "violence", text="graphic description of an attack")
+    plat.subject("comment-9", "comment", "creator2", views=5000)
+    plat.report("carol", "comment-9", "spam")
+    return case
+
+
+def test_decide_a_case_end_to_end(plat: Platform, server: str, browser: Browser, contexts: list[BrowserContext],
+                                  request: pytest.FixtureRequest) -> None:
+    case_id = seed(plat)["case_id"]
+    page = open_as(browser, contexts, server, "mod1")
+    assert_accessible(page)
+    top = page.locator("table.queue tbody tr").first
+    expect(top).to_contain_text("video-1")
+    expect(top).to_contain_text("hate")
+    expect(top).to_contain_text("left")
+    shot(page, "queue", request)
+    page.get_by_label("Surface").select_option("comment")
+    page.get_by_role("button", name="Filter").click()  # a GET form: no script involved
+    expect(page).to_have_url(f"{server}/console/queue?reason=&surface=comment&status=open")
+    expect(page.locator("table.queue tbody tr")).to_have_count(1)
+    expect(page.locator("table.queue tbody tr").first).to_contain_text("comment-9")
+    page.goto("/console/queue")
+
+    top.get_by_role("link").click()
+    expect(page).to_have_url(f"{server}/console/cases/{case_id}")
+    # The report's script tag is text, not markup; no dialog ever opened.
+    expect(page.get_by_text(XSS, exact=True)).to_be_visible()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.content()
+    # A violence report's text stays hidden until the moderator chooses to see it.
+    violent = page.get_by_text("graphic description of an attack")
+    expect(violent).to_be_hidden()
+    page.get_by_text("Show violence content").click()
+    expect(violent).to_be_visible()
+    assert "alice" not in page.content() and "bob" not in page.content()  # reporters are pseudonyms
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Claim", exact=True).click()
+    expect(page.get_by_text("Claimed by you")).to_be_visible()
+    assert_accessible(page)
+    shot(page, "case", request)
+
+    decide(page, FIRST_OPINION)
+    # Two reports from new accounts are thin evidence: the removal is a first opinion, for a second moderator.
+    expect(page.get_by_text("a second moderator, who will not see it")).to_be_visible()
+
+    second = open_as(browser, contexts, server, "mod2")
+    expect(second.locator("table.queue tbody tr").first).to_contain_text("awaiting second review")
+    second.goto(f"/console/cases/{case_id}")
+    html = second.content()
+    for trace in (FIRST_OPINION, "7f3a9c", "first_opinion", plat.user_id("mod1")):
+        assert trace not in html, trace
+    second.get_by_role("button", name="Claim", exact=True).click()
+    html = second.content()
+    assert FIRST_OPINION not in html and "7f3a9c" not in html
+    assert_accessible(second)
+    decide(second, FINAL_STATEMENT)
+    expect(second.get_by_text("Decided.")).to_be_visible()
+    assert_accessible(second)
+
+    notices = httpx.get(f"{server}/v1/creators/creator1/notices", headers=plat.key, timeout=10).json()
+    assert [s["facts_and_circumstances"] for s in notices["statements"]] == [FINAL_STATEMENT]
+    assert notices["statements"][0]["ground"] == "hate"
+    assert page.dialogs == [] and second.dialogs == []  # type: ignore[attr-defined]
+
+
+def decide(page: Page, statement: str) -> None:
+    page.get_by_label("Violation", exact=True).check()
+    page.get_by_label("Action (for a violation").select_option("remove")
+    page.get_by_label("Rule broken").select_option("hate")
+    page.get_by_label("Statement of reasons").fill(statement)
+    page.get_by_role("button", name="Record decision").click()
+
+
+def test_roles_and_csrf(plat: Platform, server: str, browser: Browser, contexts: list[BrowserContext]) -> None:
+    case_id = seed(plat)["case_id"]
+    mod = open_as(browser, contexts, server, "mod1")
+    assert mod.get_by_role("link", name="Audit log").count() == 0
+    response = mod.goto("/console/audit")
+    assert response is not None and response.status == 403
+    expect(mod.get_by_role("heading", name="Not allowed")).to_be_visible()
+    assert_accessible(mod)
+
+    # A form posted without the session's CSRF token is refused, with the session cookie sent all the same.
+    for token in (None, "forged", ""):
+        data = {} if token is None else {"csrf_token": token}
+        refused = mod.request.post(f"/console/cases/{case_id}/claim", form=data, max_redirects=0)
+        assert refused.status == 403, (token, refused.status)
+    mod.goto(f"/console/cases/{case_id}")
+    expect(mod.get_by_text("Nobody holds this case.")).to_be_visible()
+
+    auditor = open_as(browser, contexts, server, "auditor1")
+    response = auditor.goto("/console/audit")
+    assert response is not None and response.status == 200
+    expect(auditor.get_by_role("cell", name="platform:report:filed").first).to_be_visible()
+    assert_accessible(auditor)
+
+    # Logging out ends the session on the server: the old cookie no longer opens the queue.
+    cookie = next(c for c in mod.context.cookies() if c["name"] == "ff_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    mod.get_by_role("button", name="Log out").click()
+    expect(mod).to_have_url(f"{server}/console/login")
+    assert_accessible(mod)
+    reused = httpx.get(f"{server}/console/queue", cookies={"ff_session": cookie["value"]}, timeout=10)
+    assert reused.status_code == 303 and reused.headers["location"] == "/console/login"
