@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from fairflag.domain.enums import CampaignStatus, DecisionOutcome, ReportOutcome, ReportSource, Surface
 from fairflag.domain.errors import Conflict, NotFound
@@ -52,11 +53,12 @@ class CampaignOut(BaseModel):
     id: str
     status: CampaignStatus
     confidence: float
-    evidence: dict[str, Any]
+    evidence: dict[str, Any] = Field(description="What the detector sees now: each signal's share, and its current "
+                                     "`members` and `targets` (reports older than its window no longer count).")
     first_at: datetime
     last_at: datetime
-    reporter_count: int
-    target_count: int
+    reporter_count: int = Field(description="Every reporter the campaign ever linked (the length of `members`).")
+    target_count: int = Field(description="Every subject it ever covered, all protected (the length of `targets`).")
     targets: list[str]
     members: list[str] = Field(description="Reporters as pseudonyms.")
     decided_by: str | None
@@ -119,8 +121,7 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
         campaign.confidence, campaign.last_at = snap.confidence, snap.last_at  # only the confidence moved
         return set()
     elif (snap.previous_reporters is not None and snap.previous_targets is not None
-          and campaign.reporter_count == len(snap.previous_reporters)
-          and campaign.target_count == len(snap.previous_targets)):
+          and _last_snapshot_sizes(campaign) == (len(snap.previous_reporters), len(snap.previous_targets))):
         # The store holds at least what the detector's previous snapshot said: add the difference without
         # reading the member list back (O(members) per growth otherwise).
         known_members, known_targets = set(snap.previous_reporters), set(snap.previous_targets)
@@ -141,8 +142,11 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
     campaign.confidence = snap.confidence
     campaign.evidence = dict(snap.evidence)
     campaign.last_at = snap.last_at
-    campaign.reporter_count = len(snap.reporters)
-    campaign.target_count = len(snap.targets)
+    # The counts say how long the stored lists are (what the API lists, what confirming and dismissing act
+    # on), not how many the detector sees now: members and targets are kept when their reports age out of its
+    # window, and a target stays protected. The detector's current sizes are in the evidence.
+    campaign.reporter_count = _stored_count(ctx, CampaignMember.campaign_id, campaign.id)
+    campaign.target_count = _stored_count(ctx, CampaignTarget.campaign_id, campaign.id)
     campaign.updated_at = ctx.now()
     ctx.session.flush()
     ctx.record(EventKind.campaign_detected if created else EventKind.campaign_updated, "campaign", campaign.id,
@@ -171,6 +175,20 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
         rescore(ctx, case, subject)
         rescored.add(case.id)
     return rescored
+
+
+def _last_snapshot_sizes(campaign: Campaign) -> tuple[int, int] | None:
+    """The member and target counts of the last snapshot stored (its evidence), to tell whether the
+    detector's previous snapshot is the one the store holds."""
+    evidence = campaign.evidence or {}
+    if "members" not in evidence or "targets" not in evidence:
+        return None
+    return int(evidence["members"]), int(evidence["targets"])
+
+
+def _stored_count(ctx: Context, column: InstrumentedAttribute[str], campaign_id: str) -> int:
+    """Rows of a campaign's member or target list (an index-only count on (campaign_id, ...))."""
+    return int(ctx.session.scalar(select(func.count()).where(column == campaign_id)) or 0)
 
 
 def _out(ctx: Context, c: Campaign) -> CampaignOut:
