@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import Select, select
 
 from fairflag.domain.enums import CampaignStatus, DecisionOutcome, ReportOutcome, ReportSource, Surface
 from fairflag.domain.errors import Conflict, NotFound
@@ -111,6 +110,7 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
     created = campaign is None
     known_members: set[str] = set()
     known_targets: set[str] = set()
+    read_back = False  # whether known_* are the stored lists (else the counts stored are the base)
     if campaign is None:
         campaign = Campaign(id=ctx.ids.new("camp"), detector_key=snap.key, status=CampaignStatus.detected.value,
                             confidence=snap.confidence, evidence=dict(snap.evidence), first_at=snap.first_at,
@@ -126,6 +126,7 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
         # reading the member list back (O(members) per growth otherwise).
         known_members, known_targets = set(snap.previous_reporters), set(snap.previous_targets)
     else:  # after a restart, a rolled-back unit of work or another process: compare with what is stored
+        read_back = True
         known_members = set(ctx.session.scalars(
             select(CampaignMember.reporter_id).where(CampaignMember.campaign_id == campaign.id)))
         known_targets = set(ctx.session.scalars(
@@ -135,18 +136,18 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
     if created:
         ctx.session.flush()  # the campaign row, before its members (written below without the ORM)
     # A member who left the cluster (silent for window_s) and came back is stored already: insert_missing.
-    insert_missing(ctx.session, CampaignMember.__table__,
-                   [{"campaign_id": campaign.id, "reporter_id": r} for r in sorted(new_members)])
-    insert_missing(ctx.session, CampaignTarget.__table__,
-                   [{"campaign_id": campaign.id, "subject_id": t} for t in sorted(new_targets)])
+    added_members = insert_missing(ctx.session, CampaignMember.__table__,
+                                   [{"campaign_id": campaign.id, "reporter_id": r} for r in sorted(new_members)])
+    added_targets = insert_missing(ctx.session, CampaignTarget.__table__,
+                                   [{"campaign_id": campaign.id, "subject_id": t} for t in sorted(new_targets)])
     campaign.confidence = snap.confidence
     campaign.evidence = dict(snap.evidence)
     campaign.last_at = snap.last_at
     # The counts say how long the stored lists are (what the API lists, what confirming and dismissing act
     # on), not how many the detector sees now: members and targets are kept when their reports age out of its
     # window, and a target stays protected. The detector's current sizes are in the evidence.
-    campaign.reporter_count = _stored_count(ctx, CampaignMember.campaign_id, campaign.id)
-    campaign.target_count = _stored_count(ctx, CampaignTarget.campaign_id, campaign.id)
+    campaign.reporter_count = (len(known_members) if read_back else campaign.reporter_count) + added_members
+    campaign.target_count = (len(known_targets) if read_back else campaign.target_count) + added_targets
     campaign.updated_at = ctx.now()
     ctx.session.flush()
     ctx.record(EventKind.campaign_detected if created else EventKind.campaign_updated, "campaign", campaign.id,
@@ -184,11 +185,6 @@ def _last_snapshot_sizes(campaign: Campaign) -> tuple[int, int] | None:
     if "members" not in evidence or "targets" not in evidence:
         return None
     return int(evidence["members"]), int(evidence["targets"])
-
-
-def _stored_count(ctx: Context, column: InstrumentedAttribute[str], campaign_id: str) -> int:
-    """Rows of a campaign's member or target list (an index-only count on (campaign_id, ...))."""
-    return int(ctx.session.scalar(select(func.count()).where(column == campaign_id)) or 0)
 
 
 def _out(ctx: Context, c: Campaign) -> CampaignOut:
