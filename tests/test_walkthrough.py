@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -282,6 +283,8 @@ def demo_campaign_sizes(server: Server) -> dict[str, int]:
 
 
 def test_the_readme_walkthrough_runs_as_written(demo_server: Server, tmp_path: Path) -> None:
+    missing = [tool for tool in ("bash", "curl", "base64", "python3") if shutil.which(tool) is None]
+    assert not missing, f"the walk-through needs {missing} on the PATH"
     readme = README.read_text(encoding="utf-8")
     steps = commands(sh_blocks(readme))
     requests = [c for c in steps if c.requests]
