@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -233,7 +233,7 @@ class Server:
     base: str
     env: dict[str, str]
     log: Path
-    executable: str = field(default="")
+    executable: str  # the installed `fairflag`, for the README's .venv/bin/fairflag
 
 
 @pytest.fixture
