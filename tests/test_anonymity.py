@@ -5,7 +5,8 @@ appeal statements. After decisions, appeals, resolutions and an expiry, every re
 call can produce (notices, appeal receipts, errors) and every action event the platform relays to the
 creator is searched for any of those values. The same search is first shown to find each of them where
 they may legitimately appear (the reporter's own view, the moderator's case view, the admin audit log,
-the database), so a pass is not an artefact of a search that finds nothing.
+the database), so a pass is not an artefact of a search that finds nothing. The demo dataset gets the
+same search.
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ import json
 import re
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from fairflag import demo
 from fairflag.clock import ManualClock
 from fairflag.core import Fairflag
-from fairflag.store.tables import Report
+from fairflag.services.context import SYSTEM, Context
+from fairflag.services.pseudonyms import pseudonym_for
+from fairflag.store.tables import Decision, Report, Subject
 from fairflag.worker import run_once
 from tests.support import Platform, assert_error
 
@@ -234,3 +239,59 @@ def test_creators_never_learn_who_reported_and_moderators_see_pseudonyms(
     # ... while the reporters' outcomes, meant for the reporters, do name them (the search works on the feed).
     resolved_events = json.dumps([e for e in feed if e["type"] == "reports.resolved"])
     assert found(set(REPORTERS), resolved_events) == set(REPORTERS)
+
+
+def test_the_demo_shows_creators_nothing_about_their_reporters(core: Fairflag, client: TestClient) -> None:
+    """The demo is what people try first and what docs show: its creators' views must be as clean as any.
+
+    Its ids and its made-up fingerprints come from seeded generators; drawn from one stream, a reporter's
+    fingerprint turned up inside a decision id that the creator sees. Every reporter id, fingerprint, report
+    id and pseudonym of the demo is searched for in every creator-facing response: the notices of every
+    account that owns a subject, an appeal on every decision, and the action events of the feed.
+    """
+    summary = demo.seed(core)
+    assert summary.service_key is not None
+    key = {"Authorization": f"Bearer {summary.service_key.token}"}
+
+    def read(ctx: Context) -> tuple[list[Any], list[str], list[tuple[str, str]], dict[str, str]]:
+        rows = list(ctx.session.execute(select(Report.id, Report.reporter_id, Report.fp_net, Report.fp_dev,
+                                               Report.source)).all())
+        owners = sorted(set(ctx.session.scalars(select(Subject.owner_id))))
+        decided = [(d.id, d.owner_id) for d in ctx.session.scalars(select(Decision).order_by(Decision.id))]
+        return rows, owners, decided, {r.reporter_id: pseudonym_for(ctx, r.reporter_id) for r in rows}
+
+    rows, owners, decided, pseudonyms = core.query(SYSTEM, read)
+    reporter_ids = {r.reporter_id for r in rows}
+    # The platform's classifier reports with the platform's own fingerprints ("platform", ...), not a user's.
+    fingerprints = {fp for r in rows if r.source != "automated" for fp in (r.fp_net, r.fp_dev) if fp}
+    assert len(reporter_ids) > 40 and len(fingerprints) > 40, (len(reporter_ids), len(fingerprints))
+    needles = reporter_ids | fingerprints | {r.id for r in rows} | set(pseudonyms.values())
+
+    responses: list[tuple[str, str, Any]] = []  # (creator, label, response)
+    for owner in owners:
+        r = client.get(f"/v1/creators/{owner}/notices", headers=key)
+        assert r.status_code == 200, r.text
+        responses.append((owner, "notices", r))
+    for decision_id, owner in decided:
+        r = client.post(f"/v1/creators/{owner}/appeals", headers=key,
+                        json={"decision_id": decision_id, "statement": "I disagree."})
+        assert r.status_code in (201, 409, 422), r.text  # filed, already appealed, or a no-violation decision
+        responses.append((owner, f"appeal on {decision_id}", r))
+    assert sum(1 for _, label, r in responses if label == "notices" and r.json()["statements"]) >= 5
+
+    for creator, label, response in responses:
+        # A creator who also reported something sees their own account id, and nothing of anyone else.
+        leaked = found(needles - {creator, pseudonyms.get(creator, "")}, raw_texts(response))
+        assert not leaked, f"{creator}'s {label} reveals {leaked}: {response.text}"
+    events = client.get("/v1/events", params={"after": 0, "limit": 1000}, headers=key)
+    assert events.status_code == 200, events.text
+    feed = events.json()["events"]
+    actions = [e for e in feed if e["type"].startswith("action.")]
+    assert len(actions) >= 9
+    for event in actions:
+        text = json.dumps(event, ensure_ascii=False)
+        leaked = found(needles - {event["owner_id"]}, text)
+        assert not leaked, f"{event['type']} reveals {leaked}: {text}"
+    # The search works: the reporters' outcomes in the same feed, meant for the reporters, name them.
+    resolved = json.dumps([e for e in feed if e["type"] == "reports.resolved"])
+    assert len(found(reporter_ids, resolved)) >= 20

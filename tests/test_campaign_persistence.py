@@ -2,7 +2,9 @@
 
 Why this matters: growth is written as the difference from the detector's previous snapshot, without reading
 the member list back; a member who went quiet, left the cluster and came back is already stored, and must
-neither fail the report that brought them back nor be counted twice.
+neither fail the report that brought them back nor be counted twice. The campaign's counts are the lengths
+of its stored lists (what the API shows and what confirming acts on), also once the detector stops seeing a
+member or a target whose reports aged out of its window.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from fairflag.core import Fairflag
+from fairflag.domain.enums import ActorType, Role
 from fairflag.engine.campaigns import CampaignSnapshot
-from fairflag.services.campaigns import persist_snapshot
-from fairflag.services.context import SYSTEM, Context
+from fairflag.services.campaigns import list_campaigns, persist_snapshot
+from fairflag.services.context import SYSTEM, Actor, Context
 from fairflag.store.tables import Campaign, CampaignMember, CampaignTarget
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
@@ -23,7 +26,7 @@ T0 = datetime(2026, 6, 1, tzinfo=UTC)
 def snap(members: str, targets: str, before: tuple[str, str] | None = None) -> CampaignSnapshot:
     return CampaignSnapshot(
         key="cluster-1", reporters=frozenset(members), targets=frozenset(targets), first_at=T0, last_at=T0,
-        confidence=0.9, evidence={"members": float(len(members))},
+        confidence=0.9, evidence={"members": float(len(members)), "targets": float(len(targets))},
         previous_reporters=None if before is None else frozenset(before[0]),
         previous_targets=None if before is None else frozenset(before[1]),
     )
@@ -42,7 +45,7 @@ def test_a_member_who_leaves_and_returns_is_stored_once(core: Fairflag) -> None:
     core.run(SYSTEM, persist_snapshot, snap("abcde", "xy"))
     assert stored(core) == (5, 2, 5, 2)
     core.run(SYSTEM, persist_snapshot, snap("abcd", "xy", before=("abcde", "xy")))  # e went quiet
-    assert stored(core) == (4, 2, 5, 2)  # the campaign's count follows the cluster; membership is kept
+    assert stored(core) == (5, 2, 5, 2)  # membership is kept, and the count says so
     core.run(SYSTEM, persist_snapshot, snap("abcdef", "xyz", before=("abcd", "xy")))  # e is back, f and z new
     assert stored(core) == (6, 3, 6, 3)
 
@@ -55,3 +58,21 @@ def test_without_the_previous_snapshot_the_store_is_compared(core: Fairflag) -> 
     # A previous snapshot that does not match the stored counts (a rolled-back unit of work) is not trusted.
     core.run(SYSTEM, persist_snapshot, snap("abcdefgh", "xyz", before=("abc", "x")))
     assert stored(core) == (8, 3, 8, 3)
+
+
+def test_a_previous_snapshot_that_was_rolled_back_is_not_trusted(core: Fairflag) -> None:
+    core.run(SYSTEM, persist_snapshot, snap("abcde", "xy"))
+    # The detector drained "abcdef"/"xyz", but that unit of work rolled back: f and z were never stored.
+    core.run(SYSTEM, persist_snapshot, snap("abcdefg", "xyzw", before=("abcdef", "xyz")))
+    assert stored(core) == (7, 4, 7, 4)
+
+
+def test_counts_are_the_stored_lists_when_the_detector_stops_seeing_some(core: Fairflag) -> None:
+    """The demo's honest crowd showed target_count 17 beside 19 listed targets: two targets' reports had aged
+    out of the detector's window, while the campaign kept (and protected) them."""
+    core.run(SYSTEM, persist_snapshot, snap("abcde", "xyz"))
+    core.run(SYSTEM, persist_snapshot, snap("abcdef", "xy", before=("abcde", "xyz")))  # z aged out, f joined
+    assert stored(core) == (6, 3, 6, 3)
+    out = core.query(Actor(ActorType.user, "usr_reader", Role.moderator), list_campaigns)[0]
+    assert (out.reporter_count, out.target_count) == (len(out.members), len(out.targets)) == (6, 3)
+    assert (out.evidence["members"], out.evidence["targets"]) == (6, 2)  # what the detector sees now

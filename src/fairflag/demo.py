@@ -544,7 +544,10 @@ def seed(core: Fairflag, *, seed: int = DEMO_SEED, progress: Progress | None = N
     end = core.clock.now().replace(second=0, microsecond=0)
     start = end - HISTORY
     clock = ManualClock(start)
-    demo_core = Fairflag(core.db, core.policy, clock=clock, ids=SeededIds(seed), provenance=PROVENANCE)
+    # Ids and the story's chance (which includes reporters' made-up fingerprints) come from independent
+    # streams: from one stream, a reporter's fingerprint reappeared inside a decision id the creator sees.
+    demo_core = Fairflag(core.db, core.policy, clock=clock, ids=SeededIds(f"demo ids {seed}"),
+                         provenance=PROVENANCE)
     story = _Story(random.Random(seed), start, end)
     steps = _script(story)
     for done, step in enumerate(steps, start=1):

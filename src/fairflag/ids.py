@@ -19,7 +19,10 @@ class RandomIds:
 
 
 class SeededIds:
-    def __init__(self, seed: int) -> None:
+    """Ids from a seeded stream. A caller that also draws other data from a seed must give this one a seed of
+    its own (a string works), or the other data reappears inside ids."""
+
+    def __init__(self, seed: int | str) -> None:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
 

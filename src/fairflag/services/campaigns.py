@@ -55,11 +55,12 @@ class CampaignOut(BaseModel):
     id: str
     status: CampaignStatus
     confidence: float
-    evidence: dict[str, Any]
+    evidence: dict[str, Any] = Field(description="What the detector sees now: each signal's share, and its current "
+                                     "`members` and `targets` (reports older than its window no longer count).")
     first_at: datetime
     last_at: datetime
-    reporter_count: int
-    target_count: int
+    reporter_count: int = Field(description="Every reporter the campaign ever linked (the length of `members`).")
+    target_count: int = Field(description="Every subject it ever covered, all protected (the length of `targets`).")
     targets: list[str]
     members: list[str] = Field(description="Reporters as pseudonyms.")
     decided_by: str | None
@@ -112,6 +113,7 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
     created = campaign is None
     known_members: set[str] = set()
     known_targets: set[str] = set()
+    read_back = False  # whether known_* are the stored lists (else the counts stored are the base)
     if campaign is None:
         campaign = Campaign(id=ctx.ids.new("camp"), detector_key=snap.key, status=CampaignStatus.detected.value,
                             confidence=snap.confidence, evidence=dict(snap.evidence), first_at=snap.first_at,
@@ -122,12 +124,12 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
         campaign.confidence, campaign.last_at = snap.confidence, snap.last_at  # only the confidence moved
         return set()
     elif (snap.previous_reporters is not None and snap.previous_targets is not None
-          and campaign.reporter_count == len(snap.previous_reporters)
-          and campaign.target_count == len(snap.previous_targets)):
+          and _last_snapshot_sizes(campaign) == (len(snap.previous_reporters), len(snap.previous_targets))):
         # The store holds at least what the detector's previous snapshot said: add the difference without
         # reading the member list back (O(members) per growth otherwise).
         known_members, known_targets = set(snap.previous_reporters), set(snap.previous_targets)
     else:  # after a restart, a rolled-back unit of work or another process: compare with what is stored
+        read_back = True
         known_members = set(ctx.session.scalars(
             select(CampaignMember.reporter_id).where(CampaignMember.campaign_id == campaign.id)))
         known_targets = set(ctx.session.scalars(
@@ -137,15 +139,18 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
     if created:
         ctx.session.flush()  # the campaign row, before its members (written below without the ORM)
     # A member who left the cluster (silent for window_s) and came back is stored already: insert_missing.
-    insert_missing(ctx.session, CampaignMember.__table__,
-                   [{"campaign_id": campaign.id, "reporter_id": r} for r in sorted(new_members)])
-    insert_missing(ctx.session, CampaignTarget.__table__,
-                   [{"campaign_id": campaign.id, "subject_id": t} for t in sorted(new_targets)])
+    added_members = insert_missing(ctx.session, CampaignMember.__table__,
+                                   [{"campaign_id": campaign.id, "reporter_id": r} for r in sorted(new_members)])
+    added_targets = insert_missing(ctx.session, CampaignTarget.__table__,
+                                   [{"campaign_id": campaign.id, "subject_id": t} for t in sorted(new_targets)])
     campaign.confidence = snap.confidence
     campaign.evidence = dict(snap.evidence)
     campaign.last_at = snap.last_at
-    campaign.reporter_count = len(snap.reporters)
-    campaign.target_count = len(snap.targets)
+    # The counts say how long the stored lists are (what the API lists, what confirming and dismissing act
+    # on), not how many the detector sees now: members and targets are kept when their reports age out of its
+    # window, and a target stays protected. The detector's current sizes are in the evidence.
+    campaign.reporter_count = (len(known_members) if read_back else campaign.reporter_count) + added_members
+    campaign.target_count = (len(known_targets) if read_back else campaign.target_count) + added_targets
     campaign.updated_at = ctx.now()
     ctx.session.flush()
     ctx.record(EventKind.campaign_detected if created else EventKind.campaign_updated, "campaign", campaign.id,
@@ -174,6 +179,15 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
         rescore(ctx, case, subject)
         rescored.add(case.id)
     return rescored
+
+
+def _last_snapshot_sizes(campaign: Campaign) -> tuple[int, int] | None:
+    """The member and target counts of the last snapshot stored (its evidence), to tell whether the
+    detector's previous snapshot is the one the store holds."""
+    evidence = campaign.evidence or {}
+    if "members" not in evidence or "targets" not in evidence:
+        return None
+    return int(evidence["members"]), int(evidence["targets"])
 
 
 def _out(ctx: Context, c: Campaign) -> CampaignOut:

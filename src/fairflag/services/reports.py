@@ -127,7 +127,7 @@ def _file_new(ctx: Context, body: ReportIn, digest: str, service_key_id: str | N
     reported_at = validation.event_time(policy, body.reported_at, ctx.now(), "reported_at")
     subject = ctx.session.get(Subject, body.subject_id)
     if subject is None:
-        raise UnknownSubject("no such subject; upsert it first (PUT /v1/subjects/{id})", field="subject_id")
+        raise UnknownSubject("no such subject; describe it first (POST /v1/subjects)", field="subject_id")
     reporter = ensure_account(ctx, body.reporter_id, "reporter_id")
     new_reporter = platform.added_in_this_unit(ctx, reporter.id)
     if new_reporter:
