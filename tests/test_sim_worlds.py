@@ -132,7 +132,7 @@ def test_held_out_runs_end_to_end_at_a_tiny_scale(tmp_path: Path) -> None:
     out, page = tmp_path / "heldout.json", tmp_path / "heldout.html"
     result = CliRunner().invoke(app, ["simulate", "--held-out", "--seeds", "1", "--family", "swarm", "--family",
                                       "legit_coordination", "--scale", "0.03", "--workers", "1", "--out", str(out),
-                                      "--html", str(page)], catch_exceptions=False)
+                                      "--html", str(page), "--compact"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "legit_coordination" in result.output and "attacked innocents restricted" in result.output
     data = json.loads(out.read_text(encoding="utf-8"))
@@ -140,6 +140,7 @@ def test_held_out_runs_end_to_end_at_a_tiny_scale(tmp_path: Path) -> None:
     assert [(s["family"], s["seed"]) for s in data["scenarios"]] == [("swarm", 1001), ("legit_coordination", 1001)]
     for s in data["scenarios"]:
         assert [r["engine"] for r in s["results"]] == ["fairflag", "count", "flagscore", "fifo"]
+        assert all("metrics" in r and "subjects" not in r for r in s["results"])  # --compact
         assert s["scenario"] == worlds.label(s["family"], s["seed"]) and "per_hour" in s["world"]
     assert set(data["targets"]) == {"swarm", "legit_coordination"}
     assert data["targets"]["swarm"]["metrics"]["attacked_restricted_pct"]["engines"]["count"] is not None

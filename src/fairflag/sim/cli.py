@@ -79,11 +79,14 @@ def simulate(
     seeds: Annotated[int | None, typer.Option(
         "--seeds", metavar="N", min=1, show_default=False,
         help="With --held-out or --tune: only the first N seeds of the set. [default: all]")] = None,
+    compact: Annotated[bool, typer.Option(
+        "--compact", help="Leave the per-subject and per-reporter records and score traces out of --out "
+        "(metrics, worlds and targets stay).")] = False,
 ) -> None:
     """Replay attack scenarios (or a platform's history) through fairflag and baselines, and compare."""
     if held_out or tune:
         _seed_set("held-out" if held_out else "tune", tune and held_out, scenario, events, family, seeds, scale,
-                  engines, workers, write_events, policy, out, html)
+                  engines, workers, write_events, policy, out, html, compact)
         return
     if family or seeds is not None:
         _fail("--family and --seeds choose held-out or tune worlds; add --held-out or --tune")
@@ -105,12 +108,12 @@ def simulate(
 
     result = _with_progress(run, chosen)
     _console().print(rich_table(result))
-    _write(result, out, html, html_report)
+    _write(result, out, html, html_report, compact)
 
 
 def _seed_set(seed_set: str, both: bool, scenario: list[str] | None, events: Path | None, family: list[str] | None,
               seeds: int | None, scale: float, engines: str, workers: int, write_events: Path | None,
-              policy: Path | None, out: Path | None, html: Path | None) -> None:
+              policy: Path | None, out: Path | None, html: Path | None, compact: bool) -> None:
     """``--held-out`` / ``--tune``: every chosen family × the set's seeds, then the targets table."""
     if both:
         _fail("choose one of --held-out and --tune")
@@ -130,7 +133,7 @@ def _seed_set(seed_set: str, both: bool, scenario: list[str] | None, events: Pat
 
     result = _with_progress(run, chosen)
     _console().print(heldout_report.rich_table(result))
-    _write(result, out, html, heldout_report.html_report)
+    _write(result, out, html, heldout_report.html_report, compact)
 
 
 def _engines(engines: str) -> list[str]:
@@ -187,13 +190,20 @@ def _console() -> Console:
 
 
 def _write(result: dict[str, Any], out: Path | None, html: Path | None,
-           render: Callable[[dict[str, Any]], str]) -> None:
+           render: Callable[[dict[str, Any]], str], compact: bool) -> None:
     try:
-        if out is not None:
-            out.write_text(json.dumps(result, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n",
-                           encoding="utf-8")
         if html is not None:
             html.write_text(render(result), encoding="utf-8")
+        if out is not None:
+            saved = _compact(result) if compact else result
+            out.write_text(json.dumps(saved, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n",
+                           encoding="utf-8")
     except OSError as exc:
         _fail(f"cannot write {exc.filename}: {exc.strerror}")
 
+
+def _compact(result: dict[str, Any]) -> dict[str, Any]:
+    """The result without its bulky per-subject and per-reporter records (the metrics derive from them)."""
+    bulky = ("subjects", "reporters", "traces")
+    return {**result, "scenarios": [{**s, "results": [{k: v for k, v in r.items() if k not in bulky}
+                                                     for r in s["results"]]} for s in result["scenarios"]]}

@@ -13,6 +13,8 @@ from rich.table import Table
 
 from fairflag.sim.targets import BY_KEY, TARGETS, world_values
 
+SIZE_LABEL = {"legit_coordination": "community members reporting", "queue_flood": "flood reports",
+              "quiet_day": "attack size (none)"}
 MARKERS = {"fairflag": ("o", "tab:green"), "count": ("s", "tab:red"), "flagscore": ("^", "tab:orange"),
            "fifo": ("v", "tab:gray")}
 
@@ -119,9 +121,10 @@ def family_figure(result: Mapping[str, Any], family: str) -> str:
                 continue
             marker, color = MARKERS.get(engine, ("x", None))
             ax.scatter([p[0] for p in pts], [p[1] / 60 if minutes else p[1] for p in pts], label=engine,
-                       marker=marker, color=color, alpha=0.75, s=22)
+                       marker=marker, color=color, alpha=0.75, s=30 if engine == "fairflag" else 22,
+                       zorder=3 if engine == "fairflag" else 2)
             drawn = True
-        ax.set_xlabel("attack size (accounts; queue flood: reports)")
+        ax.set_xlabel(SIZE_LABEL.get(family, "attack size (accounts)"))
         ax.set_ylabel(label)
         if minutes and drawn:
             ax.set_yscale("log")

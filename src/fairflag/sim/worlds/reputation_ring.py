@@ -1,5 +1,5 @@
 """Reputation rings: aged accounts with ordinary fingerprints build credibility by reporting real violations
-accurately (4–12 days of history, reviewers uphold them), keep doing so during the window as camouflage, and
+accurately (3–8 days of history, reviewers uphold them), keep doing so during the window as camouflage, and
 then spend that credibility on innocent subjects of one to three creators, quickly or over hours, with any
 mix of text. The strike is small (a few dozen accounts): no report count would notice it, a credibility
 weighting would amplify it."""
@@ -23,7 +23,7 @@ def generate(seed: int, scale: float) -> Lines:
     platform.organic(0.0, w.horizon_s)
     members = make_attackers(platform, w.size(15, 120, 6), created_between=(-4 * 365 * DAY, -60 * DAY),
                              fingerprints="organic", label="ring")
-    history_days = float(rng.uniform(4, 12))
+    history_days = float(rng.uniform(3, 8))
     per_member = int(rng.integers(4, 16))
     n_history = max(per_member + 2, round(float(rng.uniform(40, 200)) * scale))
     history = [platform.new_upload(float(c), violating=True, kind="video")

@@ -23,13 +23,13 @@ def generate(seed: int, scale: float) -> Lines:
     rng, platform, b = w.rng, w.platform, w.builder
     platform.organic(0.0, w.horizon_s)
     victim = target_creator(platform, followers=int(rng.lognormal(10.0, 1.5)), age_days=float(rng.uniform(100, 2500)))
-    harasser = target_creator(platform, followers=int(rng.lognormal(11.0, 1.5)), age_days=float(rng.uniform(60, 2000)))
+    harasser = target_creator(platform, followers=int(rng.lognormal(10.0, 1.0)), age_days=float(rng.uniform(60, 2000)))
     posted = window(w, earliest_h=3.0, latest_share=0.6, duration_s=HOUR)
     focus = []
     for _ in range(int(rng.integers(1, 3))):
         video = platform.new_upload(posted + float(rng.uniform(0, 1800)), creator=harasser, kind="video",
                                     violating=True, reason="harassment", cohort=COHORT,
-                                    views_factor=float(rng.uniform(1, 10)))
+                                    views_factor=float(rng.uniform(1, 4)))
         focus.append(video)
         b.report(video.created_at + float(rng.lognormal(math.log(600), 0.7)), victim.id, video.id, "harassment",
                  text="this video is about me, it is abuse and doxxing")
