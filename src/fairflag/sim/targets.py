@@ -28,7 +28,7 @@ the horizon, as in :mod:`fairflag.sim.metrics`.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,8 +119,8 @@ def _check(key: str, scenario: Mapping[str, Any], values: Mapping[str, Mapping[s
 def _summary(points: Sequence[tuple[int, float]], higher_is_worse: bool) -> dict[str, Any] | None:
     if not points:
         return None
-    pick: Callable[..., tuple[int, float]] = max if higher_is_worse else min
-    seed, worst = pick(points, key=lambda p: (p[1], -p[0]))
+    sign = 1.0 if higher_is_worse else -1.0
+    seed, worst = max(points, key=lambda p: (sign * p[1], -p[0]))  # ties: the lowest seed
     return {"median": statistics.median(v for _, v in points), "worst": worst, "worst_seed": seed,
             "n": len(points)}
 
