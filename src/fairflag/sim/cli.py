@@ -8,8 +8,9 @@ Help is plain text, like the rest of the CLI, so the CLI reference can be genera
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,12 +18,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from fairflag.policy import PolicyError
-from fairflag.sim import scenarios
+from fairflag.sim import heldout_report, scenarios, worlds
 from fairflag.sim.events import EventsError
+from fairflag.sim.heldout import run_seed_set
 from fairflag.sim.report import engine_names, html_report, rich_table
 from fairflag.sim.suite import ENGINES, Prepared, run_suite
 
 EXIT_BAD_INPUT = 2
+ProgressFn = Callable[[str, int, int], None]
+PreparedFn = Callable[[list[Prepared]], None]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   pretty_exceptions_show_locals=False, help="The quality benchmark.")
@@ -62,14 +66,31 @@ def simulate(
                                          help="Parallel processes, one SQLite database each (1: this process).")] = 2,
     policy: Annotated[Path | None, typer.Option(
         metavar="FILE", show_default=False, help="Policy file for fairflag. [default: the packaged policy]")] = None,
+    held_out: Annotated[bool, typer.Option(
+        "--held-out", help=f"Run the held-out worlds instead: every family (--family) with held-out seeds "
+        f"{worlds.HELDOUT_SEEDS[0]}-{worlds.HELDOUT_SEEDS[-1]}, and report the targets per family.")] = False,
+    tune: Annotated[bool, typer.Option(
+        "--tune", help=f"Like --held-out with the tune seeds {worlds.TUNE_SEEDS[0]}-{worlds.TUNE_SEEDS[-1]}, "
+        "the only ones to tune the engine on.")] = False,
+    family: Annotated[list[str] | None, typer.Option(
+        "--family", metavar="NAME", show_default=False,
+        help=f"With --held-out or --tune: a world family (repeatable). [default: all: {', '.join(worlds.FAMILIES)}]"
+    )] = None,
+    seeds: Annotated[int | None, typer.Option(
+        "--seeds", metavar="N", min=1, show_default=False,
+        help="With --held-out or --tune: only the first N seeds of the set. [default: all]")] = None,
+    compact: Annotated[bool, typer.Option(
+        "--compact", help="Leave the per-subject and per-reporter records and score traces out of --out "
+        "(metrics, worlds and targets stay).")] = False,
 ) -> None:
     """Replay attack scenarios (or a platform's history) through fairflag and baselines, and compare."""
-    chosen = engine_names(engines.split(","))
-    for name in chosen:
-        if name not in ENGINES:
-            _fail(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")
-    if not chosen:
-        _fail("--engines names no engine")
+    if held_out or tune:
+        _seed_set("held-out" if held_out else "tune", tune and held_out, scenario, events, family, seeds, scale,
+                  engines, workers, write_events, policy, out, html, compact)
+        return
+    if family or seeds is not None:
+        _fail("--family and --seeds choose held-out or tune worlds; add --held-out or --tune")
+    chosen = _engines(engines)
     names = list(dict.fromkeys(scenario or scenarios.SCENARIOS))
     for name in names:
         if name not in scenarios.SCENARIOS:
@@ -78,10 +99,61 @@ def simulate(
         _fail("--events replays one file; do not combine it with --scenario")
     if events is not None and write_events is not None:
         _fail("--write-events writes generated scenarios; there are none when replaying --events")
+    _check_outputs(out, html)
+
+    def run(progress: ProgressFn, prepared: PreparedFn) -> dict[str, Any]:
+        return run_suite(names, seed=seed, scale=scale, engines=chosen, workers=workers, events_file=events,
+                         write_events_dir=write_events, policy_file=str(policy) if policy else None,
+                         progress=progress, on_prepared=prepared).as_json()
+
+    result = _with_progress(run, chosen)
+    _console().print(rich_table(result))
+    _write(result, out, html, html_report, compact)
+
+
+def _seed_set(seed_set: str, both: bool, scenario: list[str] | None, events: Path | None, family: list[str] | None,
+              seeds: int | None, scale: float, engines: str, workers: int, write_events: Path | None,
+              policy: Path | None, out: Path | None, html: Path | None, compact: bool) -> None:
+    """``--held-out`` / ``--tune``: every chosen family × the set's seeds, then the targets table."""
+    if both:
+        _fail("choose one of --held-out and --tune")
+    if scenario or events is not None:
+        _fail("--held-out and --tune run world families; do not combine them with --scenario or --events")
+    chosen = _engines(engines)
+    families = list(dict.fromkeys(family or worlds.FAMILIES))
+    for name in families:
+        if name not in worlds.FAMILIES:
+            _fail(f"unknown family {name!r}; known: {', '.join(worlds.FAMILIES)}")
+    _check_outputs(out, html)
+
+    def run(progress: ProgressFn, prepared: PreparedFn) -> dict[str, Any]:
+        return run_seed_set(seed_set, families=families, seeds=seeds, scale=scale, engines=chosen, workers=workers,
+                            write_events_dir=write_events, policy_file=str(policy) if policy else None,
+                            progress=progress, on_prepared=prepared)
+
+    result = _with_progress(run, chosen)
+    _console().print(heldout_report.rich_table(result))
+    _write(result, out, html, heldout_report.html_report, compact)
+
+
+def _engines(engines: str) -> list[str]:
+    chosen = engine_names(engines.split(","))
+    for name in chosen:
+        if name not in ENGINES:
+            _fail(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")
+    if not chosen:
+        _fail("--engines names no engine")
+    return chosen
+
+
+def _check_outputs(out: Path | None, html: Path | None) -> None:
     for path in (out, html):
         if path is not None and path.parent and not path.parent.exists():
             _fail(f"cannot write {path}: directory {path.parent} does not exist")
 
+
+def _with_progress(run: Callable[[ProgressFn, PreparedFn], dict[str, Any]], chosen: list[str]) -> dict[str, Any]:
+    """Run with a progress bar on stderr; bad input ends in one red line."""
     stderr = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=stderr, transient=False) as progress:
@@ -98,9 +170,7 @@ def simulate(
             progress.update(overall, advance=delta, description=f"replaying events ({label})")
 
         try:
-            result = run_suite(names, seed=seed, scale=scale, engines=chosen, workers=workers, events_file=events,
-                               write_events_dir=write_events, policy_file=str(policy) if policy else None,
-                               progress=advanced, on_prepared=prepared).as_json()
+            result = run(advanced, prepared)
         except EventsError as exc:
             progress.stop()
             _fail(str(exc))
@@ -111,17 +181,29 @@ def simulate(
             progress.stop()
             _fail(f"{exc.filename or ''}: {exc.strerror}".strip(": "))
         progress.update(overall, description="done")
+    return result
 
+
+def _console() -> Console:
     console = Console()
-    if not console.is_terminal:
-        console = Console(width=200)  # piped or captured: keep one row per engine
-    console.print(rich_table(result))
+    return console if console.is_terminal else Console(width=200)  # piped or captured: one row per engine
+
+
+def _write(result: dict[str, Any], out: Path | None, html: Path | None,
+           render: Callable[[dict[str, Any]], str], compact: bool) -> None:
     try:
-        if out is not None:
-            out.write_text(json.dumps(result, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n",
-                           encoding="utf-8")
         if html is not None:
-            html.write_text(html_report(result), encoding="utf-8")
+            html.write_text(render(result), encoding="utf-8")
+        if out is not None:
+            saved = _compact(result) if compact else result
+            out.write_text(json.dumps(saved, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n",
+                           encoding="utf-8")
     except OSError as exc:
         _fail(f"cannot write {exc.filename}: {exc.strerror}")
 
+
+def _compact(result: dict[str, Any]) -> dict[str, Any]:
+    """The result without its bulky per-subject and per-reporter records (the metrics derive from them)."""
+    bulky = ("subjects", "reporters", "traces")
+    return {**result, "scenarios": [{**s, "results": [{k: v for k, v in r.items() if k not in bulky}
+                                                     for r in s["results"]]} for s in result["scenarios"]]}

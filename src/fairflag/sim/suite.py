@@ -43,6 +43,20 @@ class Prepared:
     reports: int
     horizon_s: float
     moderators: dict[str, float] | None
+    seed: int = 0  # the seed its fairflag replay's reviewers use
+    labels: dict[str, Any] = field(default_factory=dict)  # a generated world's family, seed and drawn parameters
+
+
+Generator = Callable[[str, int, float], list[dict[str, Any]]]  # (name, seed, scale) -> raw lines, header first
+WORLD_LABELS = ("family", "seed", "world")  # header fields a world generator adds, copied to its result
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One stream to generate: the generator's name and seed (a scenario, or a world family)."""
+
+    name: str
+    seed: int
 
 
 @dataclass(frozen=True)
@@ -90,21 +104,25 @@ Outputs = dict[str, dict[str, Any]]  # engine -> its REPLAY_FORMAT output
 
 
 def prepare_scenario(name: str, seed: int, scale: float, directory: str, policy_file: str | None,
-                     baselines: Sequence[str] = ()) -> tuple[Prepared, Outputs]:
-    """Generate a scenario, write it as DIR/<name>.jsonl, read it back (validating every line) and replay it
-    through the baselines."""
-    lines = scenarios.generate(name, seed, scale)
-    path = Path(directory) / f"{name}.jsonl"
+                     baselines: Sequence[str] = (), generate: Generator = scenarios.generate
+                     ) -> tuple[Prepared, Outputs]:
+    """Generate a scenario (or a world), write it as DIR/<stream name>.jsonl, read it back (validating every
+    line) and replay it through the baselines."""
+    lines = generate(name, seed, scale)
+    header = lines[0]
+    path = Path(directory) / f"{header.get('name', name)}.jsonl"
     write_events(path, lines)
     stream = read_events(path, _policy(policy_file))
-    prepared = _describe(stream, str(path), str(lines[0].get("description", scenarios.SCENARIOS[name].description)))
+    description = header.get("description") or scenarios.SCENARIOS[name].description
+    labels = {k: header[k] for k in WORLD_LABELS if k in header} if "family" in header else {}
+    prepared = _describe(stream, str(path), str(description), seed, labels)
     return prepared, run_baselines(stream, baselines, seed)
 
 
 def prepare_file(path: Path, policy: Policy, seed: int, baselines: Sequence[str] = ()) -> tuple[Prepared, Outputs]:
     """Validate a third-party (or earlier written) events file before anything runs; replay the baselines."""
     stream = read_events(path, policy)
-    return _describe(stream, str(path), f"replayed from {path.name}"), run_baselines(stream, baselines, seed)
+    return _describe(stream, str(path), f"replayed from {path.name}", seed), run_baselines(stream, baselines, seed)
 
 
 def run_baselines(stream: Stream, baselines: Sequence[str], seed: int) -> Outputs:
@@ -113,14 +131,16 @@ def run_baselines(stream: Stream, baselines: Sequence[str], seed: int) -> Output
             for name in baselines}
 
 
-def _describe(stream: Stream, path: str, description: str) -> Prepared:
+def _describe(stream: Stream, path: str, description: str, seed: int,
+              labels: dict[str, Any] | None = None) -> Prepared:
     h = stream.header
     moderators = None
     if h.moderators is not None:
         m = h.moderators
         moderators = {"per_hour": m.per_hour, "error_false_negative": m.error_false_negative,
                       "error_false_positive": m.error_false_positive, "abusive_recognition": m.abusive_recognition}
-    return Prepared(h.name, path, description, len(stream.events), stream.reports, h.horizon_s, moderators)
+    return Prepared(h.name, path, description, len(stream.events), stream.reports, h.horizon_s, moderators, seed,
+                    labels or {})
 
 
 # --- phase 2: replays ----------------------------------------------------------------------------
@@ -160,9 +180,13 @@ def run_job(job: Job, progress: Progress | None = None) -> dict[str, Any]:
 
 def run_suite(names: Sequence[str], *, seed: int, scale: float, engines: Sequence[str], workers: int,
               events_file: Path | None = None, write_events_dir: Path | None = None, policy_file: str | None = None,
-              progress: Progress | None = None, on_prepared: Callable[[list[Prepared]], None] | None = None
-              ) -> SuiteResult:
-    """Generate (or read) the streams, replay each through each engine, and gather the results."""
+              progress: Progress | None = None, on_prepared: Callable[[list[Prepared]], None] | None = None,
+              specs: Sequence[Spec] | None = None, generate: Generator = scenarios.generate) -> SuiteResult:
+    """Generate (or read) the streams, replay each through each engine, and gather the results.
+
+    ``specs`` (default: each of ``names`` with ``seed``) name what ``generate`` draws, each with its own seed
+    (the held-out worlds: a family and a seed each)."""
+    specs = list(specs) if specs is not None else [Spec(n, seed) for n in names]
     started = time.perf_counter()
     policy = _policy(policy_file)
     unknown = [e for e in engines if e != "fairflag" and e not in BASELINES]
@@ -178,16 +202,17 @@ def run_suite(names: Sequence[str], *, seed: int, scale: float, engines: Sequenc
             if events_file is not None:
                 done = [prepare_file(events_file, policy, seed, baselines)]
             elif pool is None:
-                done = [prepare_scenario(n, seed, scale, directory, policy_file, baselines) for n in names]
+                done = [prepare_scenario(x.name, x.seed, scale, directory, policy_file, baselines, generate)
+                        for x in specs]
             else:
-                futures = [pool.executor.submit(prepare_scenario, n, seed, scale, directory, policy_file, baselines)
-                           for n in names]
+                futures = [pool.executor.submit(prepare_scenario, x.name, x.seed, scale, directory, policy_file,
+                                                baselines, generate) for x in specs]
                 done = [f.result() for f in futures]
             prepared = [p for p, _ in done]
             outputs = {(p.name, e): out for p, outs in done for e, out in outs.items()}
             if on_prepared is not None:
                 on_prepared(prepared)
-            jobs = [Job(p, "fairflag", seed, policy_file) for p in prepared if "fairflag" in engines]
+            jobs = [Job(p, "fairflag", p.seed, policy_file) for p in prepared if "fairflag" in engines]
             outputs.update(_run_jobs(jobs, pool, progress))
         finally:
             if pool is not None:
@@ -196,7 +221,7 @@ def run_suite(names: Sequence[str], *, seed: int, scale: float, engines: Sequenc
     for p in prepared:
         result.scenarios.append({
             "scenario": p.name, "description": p.description, "events": p.events, "reports": p.reports,
-            "horizon_s": p.horizon_s, "moderators": p.moderators,
+            "horizon_s": p.horizon_s, "moderators": p.moderators, **p.labels,
             "results": [outputs[(p.name, e)] for e in engines],
         })
     result.wall_s = time.perf_counter() - started
