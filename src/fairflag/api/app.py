@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from fairflag import __version__
-from fairflag.api import errors
+from fairflag.api import errors, openapi
+from fairflag.api.middleware import RequestGuard
 from fairflag.api.routes import admin, campaigns, feed, moderation, platform, webhooks
 from fairflag.core import Fairflag
 from fairflag.settings import Settings
@@ -50,8 +51,10 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     app.state.core = core
     app.state.worker = worker
     errors.install(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     for module in (platform, moderation, campaigns, admin, feed, webhooks):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
+    openapi.install(app, core.policy, max_body_bytes=settings.max_body_bytes)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the policy in force")
     def health() -> Health:

@@ -22,14 +22,15 @@ from fairflag.domain.enums import Role
 from fairflag.domain.errors import Conflict, InvalidInput, Unauthenticated
 from fairflag.domain.events import EventKind
 from fairflag.services.context import Context
-from fairflag.services.inputs import Input
+from fairflag.services.inputs import Input, Label, Password
 from fairflag.services.permissions import ADMINS, require_role
 from fairflag.store.tables import ServiceKey, User, UserToken
 
 KEY_PREFIX = "ffk"
 TOKEN_TTL = timedelta(hours=12)
 _hasher = PasswordHasher()
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,62}$"
+_USERNAME = re.compile(USERNAME_PATTERN)
 
 
 class UsernameTaken(Conflict):
@@ -47,9 +48,10 @@ class CreatedKey(BaseModel):
 
 
 class UserIn(Input):
-    username: str
+    username: str = Field(pattern=USERNAME_PATTERN, description="2-63 characters: lower-case letters, digits, "
+                          "'.', '_' or '-', starting with a letter or digit.")
     role: Role
-    password: str = Field(min_length=12, max_length=1024)
+    password: Password = Field(min_length=12, max_length=1024)
 
 
 class UserOut(BaseModel):
@@ -60,8 +62,8 @@ class UserOut(BaseModel):
 
 
 class LoginIn(Input):
-    username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=1024)
+    username: Label = Field(max_length=100)
+    password: Password = Field(min_length=1, max_length=1024)
 
 
 class LoginOut(BaseModel):
