@@ -17,26 +17,27 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
-# Character classes in a syntax both Python's ``re`` and JSON Schema (ECMA-262) read the same way.
-_SURROGATES = r"\ud800-\udfff"
-_TEXT_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f"  # free text may hold tab, newline and carriage return
-_ID_CONTROLS = r"\x00-\x1f\x7f"
-_TEXT_CHAR = f"[^{_TEXT_CONTROLS}{_SURROGATES}]"
-_ID_CHAR = f"[^{_ID_CONTROLS}{_SURROGATES}]"
+# Character classes in a syntax Python's ``re``, ECMA-262 and Rust's regex read the same way. Lone surrogates
+# are not in the patterns: a JSON Schema string is a sequence of Unicode characters, which they are not (and
+# regex engines disagree on how to name them); the validators below refuse them all the same.
+_TEXT_CONTROLS = r"\u0000-\u0008\u000b\u000c\u000e-\u001f"  # free text may hold tab, newline and CR
+_ID_CONTROLS = r"\u0000-\u001f\u007f"
+_TEXT_CHAR = f"[^{_TEXT_CONTROLS}]"
+_ID_CHAR = f"[^{_ID_CONTROLS}]"
 
 TEXT_PATTERN = f"^{_TEXT_CHAR}*$"
 # Not blank: at least one character that is not whitespace (what ``str.strip()`` removes).
-STATEMENT_PATTERN = f"^{_TEXT_CHAR}*[^\\s{_TEXT_CONTROLS}{_SURROGATES}]{_TEXT_CHAR}*$"
-ID_PATTERN = f"^{_ID_CHAR}*[^\\s{_ID_CONTROLS}{_SURROGATES}]{_ID_CHAR}*$"
+STATEMENT_PATTERN = f"^{_TEXT_CHAR}*[^\\s{_TEXT_CONTROLS}]{_TEXT_CHAR}*$"
+ID_PATTERN = f"^{_ID_CHAR}*[^\\s{_ID_CONTROLS}]{_ID_CHAR}*$"
 OPAQUE_PATTERN = f"^{_ID_CHAR}*$"  # secrets and descriptions: no control characters, may be empty
-URL_PATTERN = f"^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#\\[\\]{_ID_CONTROLS}{_SURROGATES}]+(?:[/?#][^\\s{_ID_CONTROLS}{_SURROGATES}]*)?$"
+URL_PATTERN = f"^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#\\[\\]{_ID_CONTROLS}]+(?:[/?#][^\\s{_ID_CONTROLS}]*)?$"
 _PORT = r"(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 WEBHOOK_URL_PATTERN = (f"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~-]+(?::{_PORT})?"
-                       f"(?:[/?#][^\\s{_ID_CONTROLS}{_SURROGATES}]*)?$")
+                       f"(?:[/?#][^\\s{_ID_CONTROLS}]*)?$")
 
-_SURROGATE = re.compile(f"[{_SURROGATES}]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TEXT_CONTROL = re.compile(f"[{_TEXT_CONTROLS}]")
 _ID_CONTROL = re.compile(f"[{_ID_CONTROLS}]")
 
@@ -119,25 +120,6 @@ def when(field: str, value: str, *, then_required: str | tuple[str, ...] = (), o
     return rule
 
 
-def _json_integer(value: Any) -> Any:
-    # JSON true/false and numeric strings are not integers (pydantic's lax mode would take them).
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("must be a JSON integer")
-    return value
-
-
-def _json_number(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("must be a JSON number")
-    return value
-
-
-def _json_bool(value: Any) -> Any:
-    if not isinstance(value, bool):
-        raise ValueError("must be true or false")
-    return value
-
-
 def _json_time(value: Any) -> Any:
     if not isinstance(value, str | datetime):
         raise ValueError("must be an RFC 3339 date-time string")
@@ -146,9 +128,9 @@ def _json_time(value: Any) -> Any:
 
 # Strict JSON types for input fields: the spec says integer / number / boolean / date-time string, and so
 # does the server (pydantic's lax mode would turn false into 0, "5" into 5 and 0 into 1970-01-01).
-Integer = Annotated[int, BeforeValidator(_json_integer)]
-Number = Annotated[float, BeforeValidator(_json_number)]
-Bool = Annotated[bool, BeforeValidator(_json_bool)]
+Integer = Annotated[int, Strict()]
+Number = Annotated[float, Strict()]  # an integer is a number too
+Bool = Annotated[bool, Strict()]
 Time = Annotated[datetime, BeforeValidator(_json_time)]
 
 

@@ -15,8 +15,9 @@ from fairflag.services.context import Context
 from fairflag.services.inputs import Bool, ExternalId, Input, Integer, Label, Number, Time, when
 from fairflag.store.tables import Account, Subject
 
-# Counts are stored as BIGINT: bound them so an absurd value is a 422, not a database overflow.
-NonNegative = Annotated[Integer, Field(ge=0, le=2**63 - 1)]
+# Counts are stored as BIGINT; bounded to what every JSON client reads exactly (2^53 - 1), so an absurd value
+# is a 422, not a database overflow or a rounding surprise.
+NonNegative = Annotated[Integer, Field(ge=0, le=2**53 - 1)]
 Signal = Annotated[Number, Field(allow_inf_nan=False)]
 SignalName = Annotated[Label, Field(max_length=100)]
 
