@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 from fairflag.api.responses import SafeJSONResponse as JSONResponse
 from fairflag.api.responses import error_body
@@ -63,12 +63,12 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (Starlette names only the first matching route's)."""
+    """Every method the spec documents at this path (Starlette names only the first matching route's)."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        regex, _, _ = compile_path(template)
+        if regex.match(request.url.path):
+            methods.update(m.upper() for m in operations)
     return sorted(methods)
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi.responses import JSONResponse
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def error_body(type_: str, message: str, field: str | None = None,
@@ -14,8 +17,9 @@ def error_body(type_: str, message: str, field: str | None = None,
 
 
 def valid_unicode(text: str) -> str:
-    """``text`` with any lone UTF-16 surrogate replaced by U+FFFD (a valid pair is kept)."""
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    """``text`` with each lone UTF-16 surrogate replaced by U+FFFD (in a Python string every surrogate is lone:
+    JSON decoding joins a valid pair into one character)."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 class SafeJSONResponse(JSONResponse):

@@ -8,6 +8,7 @@ so two writers never read the same snapshot and then collide at commit. PostgreS
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 _WRITE = "fairflag_write"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def load_json(data: str | bytes) -> Any:
@@ -33,7 +35,7 @@ def load_json(data: str | bytes) -> Any:
 
 def _valid(value: Any) -> Any:
     if isinstance(value, str):
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return _SURROGATE.sub("\ufffd", value)
     if isinstance(value, list):
         return [_valid(v) for v in value]
     if isinstance(value, dict):
