@@ -98,7 +98,8 @@ Url = Annotated[str, AfterValidator(_text),
                 Field(json_schema_extra={"pattern": URL_PATTERN, **_policy_max("max_url_chars")})]
 
 # A webhook receiver's URL: stricter than evidence URLs, since fairflag connects to it.
-WebhookUrl = Annotated[str, AfterValidator(_unicode), Field(json_schema_extra={"pattern": WEBHOOK_URL_PATTERN})]
+WebhookUrl = Annotated[str, AfterValidator(_unicode),
+                      Field(json_schema_extra={"pattern": WEBHOOK_URL_PATTERN, **_policy_max("max_url_chars")})]
 
 
 def when(field: str, value: str, *, then_required: str | tuple[str, ...] = (), otherwise_required: str = "",
