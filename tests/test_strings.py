@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from sqlalchemy import text
 
 from fairflag.api.app import create_app
 from fairflag.core import Fairflag
+from fairflag.services.inputs import STATEMENT_PATTERN
 from fairflag.settings import Settings
 from tests.support import Platform, assert_error
 
@@ -294,3 +296,62 @@ def test_generated_strings_are_refused_or_read_back_equal(world: Platform) -> No
         if page["next_after"] == after:
             break
         after = page["next_after"]
+
+
+def test_generated_statements_are_refused_or_read_back_equal(world: Platform) -> None:
+    """The moderation side: a decision's statement of reasons, an appeal, its resolution, a webhook endpoint's
+    description and a service key's name, each a generated string: never a 5xx; what was accepted reads back
+    equal where the creator, the moderators and the admins see it."""
+    plat = world
+    counter = iter(range(10**6))
+    accepted: list[str] = []
+
+    def send(user: str, path: str, body: dict[str, Any]) -> Any:
+        r = post_raw(plat, path, escaped(body), plat.users[user] if user != "key" else plat.key)
+        assert r.status_code < 500, r.text
+        return r
+
+    @given(statement=STRINGS, appeal=STRINGS, resolution=STRINGS, label=STRINGS)
+    @settings(max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def check(statement: str, appeal: str, resolution: str, label: str) -> None:
+        statement, appeal, resolution, label = (json.loads(json.dumps(v)) for v in
+                                                (statement, appeal, resolution, label))
+        n = next(counter)
+        plat.subject(f"m{n}")
+        case = plat.report(f"rep{n}", f"m{n}", "spam")["case_id"]
+        plat.claim("senior1", case)
+        body = {"outcome": "violation", "action": "remove", "rule": "spam", "statement": statement}
+        r = send("senior1", f"/v1/cases/{case}/decision", body)
+        # The published pattern predicts the answer exactly.
+        assert (r.status_code == 200) == (_valid(statement) and bool(re.match(STATEMENT_PATTERN, statement))), r.text
+        if r.status_code == 422:
+            plat.as_("senior1", "POST", f"/v1/cases/{case}/release")
+            return
+        accepted.append(statement)
+        decision = r.json()
+        if decision.get("status") != "decided":  # a first opinion: a colleague confirms it
+            plat.claim("mod1", case)
+            decision = plat.as_("mod1", "POST", f"/v1/cases/{case}/decision", json=body)
+        seen = [s["facts_and_circumstances"] for s in plat.notices("creator1")["statements"]
+                if s.get("decision_id") == decision["id"]]
+        assert seen == [statement]
+        r = send("key", "/v1/creators/creator1/appeals", {"decision_id": decision["id"], "statement": appeal})
+        if r.status_code == 201:
+            assert r.json()["statement"] == appeal
+            r = send("senior2", f"/v1/appeals/{r.json()['id']}/resolution",
+                     {"outcome": "upheld", "statement": resolution})
+            assert r.status_code in (200, 422), r.text
+            if r.status_code == 200:
+                assert r.json()["resolution_statement"] == resolution
+        r = send("admin1", "/v1/admin/webhooks", {"url": f"https://hooks.example/{n}", "description": label})
+        if r.status_code == 201:
+            assert r.json()["description"] == label
+        r = send("admin1", "/v1/admin/service-keys", {"name": label})
+        if r.status_code == 201:
+            assert r.json()["name"] == label
+
+    check()
+    assert accepted, "no generated statement was valid: the test checked nothing"
+    assert plat.as_("admin1", "GET", "/v1/admin/webhooks") is not None
+    assert plat.as_("senior1", "GET", "/v1/appeals", params={"status": "upheld"}) is not None
+
