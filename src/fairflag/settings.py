@@ -18,3 +18,6 @@ class Settings(BaseSettings):
     )
     run_background: bool = Field(True, description="Run the delivery/expiry worker inside the server.")
     auto_migrate: bool = Field(True, description="Apply pending migrations when the server starts.")
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1, description="Largest request body accepted; a larger one is refused with 413 before it "
+        "is read (by Content-Length, or by counting a streamed body).")

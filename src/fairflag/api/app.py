@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from fairflag import __version__
-from fairflag.api import errors
+from fairflag.api import errors, openapi
+from fairflag.api.middleware import RequestGuard
 from fairflag.api.routes import admin, campaigns, feed, moderation, platform, webhooks
 from fairflag.console import PREFIX as CONSOLE_PREFIX
 from fairflag.console import create_console
@@ -52,9 +53,11 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     app.state.core = core
     app.state.worker = worker
     errors.install(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     for module in (platform, moderation, campaigns, admin, feed, webhooks):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     app.mount(CONSOLE_PREFIX, create_console(core))
+    openapi.install(app, core.policy, max_body_bytes=settings.max_body_bytes)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the policy in force")
     def health() -> Health:

@@ -10,10 +10,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
+from fairflag.api.responses import SafeJSONResponse as JSONResponse
+from fairflag.api.responses import error_body
 from fairflag.domain.errors import DomainError, ErrorCategory
 from fairflag.policy import PolicyError
 
@@ -48,13 +50,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorBody, "description": "The caller's role may not do this."},
     404: {"model": ErrorBody, "description": "No such thing (or not yours to see)."},
     409: {"model": ErrorBody, "description": "The current state forbids it (held case, duplicate appeal...)."},
-    422: {"model": ErrorBody, "description": "Invalid input: `field` names it, `message` says why."},
+    422: {"model": ErrorBody, "description": "Invalid input: `field` names it, `message` says why. Also a body "
+          "that is not JSON, not UTF-8, or nested too deeply (`field` is `body`)."},
 }
-
-
-def error_body(type_: str, message: str, field: str | None = None,
-               details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"error": {"type": type_, "message": message, "field": field, "details": details or []}}
 
 
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -62,6 +60,16 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:] or parts
     return ".".join(parts)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the spec documents at this path (Starlette names only the first matching route's)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        regex, _, _ = compile_path(template)
+        if regex.match(request.url.path):
+            methods.update(m.upper() for m in operations)
+    return sorted(methods)
 
 
 def install(app: FastAPI) -> None:
@@ -81,11 +89,21 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
-            exc.status_code, "http_error")
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+            # FastAPI's body reader: json.loads refused the bytes without a JSONDecodeError (not UTF-8, or
+            # nested deeper than the parser recurses). A malformed body, like any other JSON error: a 422.
+            reason = ("nested too deeply" if isinstance(exc.__cause__, RecursionError)
+                      else "not valid UTF-8 JSON")
+            return JSONResponse(error_body("validation_error", f"body: {reason}", "body",
+                                           [{"field": "body", "reason": reason}]), status_code=422)
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                413: "body_too_large"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+                            headers=headers or None)
 
     @app.exception_handler(PolicyError)
     async def _policy(_: Request, exc: PolicyError) -> JSONResponse:

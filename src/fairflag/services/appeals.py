@@ -25,7 +25,7 @@ from fairflag.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fairflag.domain.events import EventKind
 from fairflag.services import decisions, enforcement, reputation, validation
 from fairflag.services.context import Context
-from fairflag.services.inputs import Input
+from fairflag.services.inputs import Input, Integer, Label, Statement
 from fairflag.services.permissions import READERS, SENIORS, require_role
 from fairflag.services.pseudonyms import pseudonym_for
 from fairflag.store.tables import Appeal, Case, Decision, Report, ReportState, Subject
@@ -60,16 +60,16 @@ class OwnDecision(Forbidden):
 
 
 class AppealIn(Input):
-    decision_id: str = Field(min_length=1)
-    statement: str = Field(description="Why the appellant thinks the decision is wrong.")
+    decision_id: Label = Field(max_length=200)
+    statement: Statement = Field(description="Why the appellant thinks the decision is wrong.")
 
 
 class ResolutionIn(Input):
     outcome: Literal["upheld", "overturned"] = Field(description="upheld: the decision stands.")
-    statement: str = Field(description="The reasons for the resolution, shown to the appellant.")
+    statement: Statement = Field(description="The reasons for the resolution, shown to the appellant.")
     action: ActionKind | None = Field(None, description="For an overturned reporter appeal: the action now taken.")
-    rule: str | None = None
-    duration_s: int | None = Field(None, gt=0, le=10 * 365 * 86400)
+    rule: Label | None = Field(None, json_schema_extra={"x-policy-enum": "reasons"})
+    duration_s: Integer | None = Field(None, gt=0, le=10 * 365 * 86400)
 
 
 class AppealOut(BaseModel):

@@ -22,7 +22,7 @@ from fairflag.domain.enums import Role
 from fairflag.domain.errors import Conflict, InvalidInput, Unauthenticated
 from fairflag.domain.events import EventKind
 from fairflag.services.context import Context
-from fairflag.services.inputs import Input
+from fairflag.services.inputs import Input, Label, Password
 from fairflag.services.permissions import ADMINS, require_role
 from fairflag.store.tables import ServiceKey, User, UserToken
 
@@ -31,7 +31,8 @@ TOKEN_TTL = timedelta(hours=12)  # also a console session's absolute limit
 CONSOLE_IDLE = timedelta(minutes=30)  # a console session left unused this long ends
 _SLIDE_STEP = timedelta(minutes=1)  # a session's expiry moves at most once a minute: a page view is rarely a write
 _hasher = PasswordHasher()
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,62}$"
+_USERNAME = re.compile(USERNAME_PATTERN)
 
 
 class UsernameTaken(Conflict):
@@ -49,9 +50,10 @@ class CreatedKey(BaseModel):
 
 
 class UserIn(Input):
-    username: str
+    username: str = Field(pattern=USERNAME_PATTERN, description="2-63 characters: lower-case letters, digits, "
+                          "'.', '_' or '-', starting with a letter or digit.")
     role: Role
-    password: str = Field(min_length=12, max_length=1024)
+    password: Password = Field(min_length=12, max_length=1024)
 
 
 class UserOut(BaseModel):
@@ -62,8 +64,8 @@ class UserOut(BaseModel):
 
 
 class LoginIn(Input):
-    username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=1024)
+    username: Label = Field(max_length=100)
+    password: Password = Field(min_length=1, max_length=1024)
 
 
 class LoginOut(BaseModel):

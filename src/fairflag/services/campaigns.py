@@ -24,7 +24,7 @@ from fairflag.domain.events import EventKind
 from fairflag.engine.campaigns import CampaignSnapshot
 from fairflag.services import queue, reputation, validation
 from fairflag.services.context import SYSTEM, Context
-from fairflag.services.inputs import Input
+from fairflag.services.inputs import Input, Statement
 from fairflag.services.permissions import READERS, SENIORS, require_role
 from fairflag.services.pseudonyms import pseudonym_for
 from fairflag.store.rows import insert_missing
@@ -69,11 +69,11 @@ class CampaignOut(BaseModel):
 
 
 class CampaignDecisionIn(Input):
-    note: str = Field(description="Why the campaign is confirmed or dismissed (recorded).")
+    note: Statement = Field(description="Why the campaign is confirmed or dismissed (recorded).")
 
 
 class BulkDismissIn(Input):
-    statement: str = Field(description="Statement of reasons for every case closed as no violation.")
+    statement: Statement = Field(description="Statement of reasons for every case closed as no violation.")
 
 
 class BulkDismissOut(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import bindparam, select
 
 from fairflag.delivery import events as delivered
@@ -17,7 +17,7 @@ from fairflag.domain.events import EventKind
 from fairflag.engine.second_review import Trigger, TriggerCode
 from fairflag.services import enforcement, reputation, second_review, triage, validation
 from fairflag.services.context import Context
-from fairflag.services.inputs import Input
+from fairflag.services.inputs import Input, Integer, Label, Statement, when
 from fairflag.services.permissions import MODERATORS, require_role
 from fairflag.store import cases as case_store
 from fairflag.store.tables import Case, Decision, EnforcementAction, Report, ReportState, Subject
@@ -26,13 +26,19 @@ REPORTS_RESOLVED = delivered.EventType.reports_resolved
 
 
 class DecisionIn(Input):
+    model_config = ConfigDict(json_schema_extra={"allOf": [
+        when("outcome", "violation", then_required=("action", "rule"),
+             otherwise_null=("action", "rule", "duration_s")),
+    ]})
+
     outcome: DecisionOutcome
     action: ActionKind | None = Field(None, description="Required when outcome is violation.")
-    rule: str | None = Field(None, description="The reason code of the rule broken (violation only).")
-    statement: str = Field(description="Statement of reasons shown to the creator (DSA Art. 17).")
-    duration_s: int | None = Field(None, gt=0, le=10 * 365 * 86400,
-                                   description="For time-limited actions, e.g. suspend.")
-    report_outcomes: dict[str, Literal["upheld", "rejected", "abusive"]] = Field(
+    rule: Label | None = Field(None, description="The reason code of the rule broken (violation only).",
+                               json_schema_extra={"x-policy-enum": "reasons"})
+    statement: Statement = Field(description="Statement of reasons shown to the creator (DSA Art. 17).")
+    duration_s: Integer | None = Field(None, gt=0, le=10 * 365 * 86400,
+                                       description="For time-limited actions, e.g. suspend.")
+    report_outcomes: dict[Label, Literal["upheld", "rejected", "abusive"]] = Field(
         default_factory=dict,
         description="Per-report overrides; by default a violation upholds every report and no violation "
         "rejects them. `abusive` marks a report manifestly unfounded (bad faith), which counts toward misuse "

@@ -5,37 +5,44 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from fairflag.domain.enums import Surface
 from fairflag.domain.errors import InvalidInput
 from fairflag.domain.events import EventKind
 from fairflag.services import validation
 from fairflag.services.context import Context
-from fairflag.services.inputs import Input
+from fairflag.services.inputs import Bool, ExternalId, Input, Integer, Label, Number, Time, when
 from fairflag.store.tables import Account, Subject
 
-# Counts are stored as BIGINT: bound them so an absurd value is a 422, not a database overflow.
-NonNegative = Annotated[int, Field(ge=0, le=2**63 - 1)]
-Signal = Annotated[float, Field(allow_inf_nan=False)]
+# Counts are stored as BIGINT; bounded to what every JSON client reads exactly (2^53 - 1), so an absurd value
+# is a 422, not a database overflow or a rounding surprise.
+NonNegative = Annotated[Integer, Field(ge=0, le=2**53 - 1)]
+Signal = Annotated[Number, Field(allow_inf_nan=False)]
+SignalName = Annotated[Label, Field(max_length=100)]
 
 
 class AccountIn(Input):
-    id: str = Field(min_length=1, description="The platform's id for the account.")
-    created_at: datetime | None = Field(None, description="When the account was created on the platform.")
-    verified: bool = False
-    trusted_flagger: bool = Field(False, description="Awarded trusted-flagger status (DSA Art. 22).")
+    id: ExternalId = Field(description="The platform's id for the account.")
+    created_at: Time | None = Field(None, description="When the account was created on the platform.")
+    verified: Bool = False
+    trusted_flagger: Bool = Field(False, description="Awarded trusted-flagger status (DSA Art. 22).")
     followers: NonNegative = 0
 
 
 class SubjectIn(Input):
-    id: str = Field(min_length=1, description="The platform's id for the reportable thing.")
+    model_config = ConfigDict(json_schema_extra={"allOf": [
+        when("surface", "account", otherwise_required="owner_id"),
+    ]})
+
+    id: ExternalId = Field(description="The platform's id for the reportable thing.")
     surface: Surface
-    owner_id: str | None = Field(None, description="The owning account; defaults to `id` for accounts.")
-    created_at: datetime | None = None
+    owner_id: ExternalId | None = Field(None, description="The owning account: required unless surface is "
+                                        "`account` (an account subject is owned by itself; send its own id or none).")
+    created_at: Time | None = None
     views: NonNegative = 0
-    is_live: bool = False
-    signals: dict[str, Signal] = Field(
+    is_live: Bool = False
+    signals: dict[SignalName, Signal] = Field(
         default_factory=dict,
         description="Engagement and spam signals from the platform (e.g. likes, shares, spam_score).",
         max_length=50,

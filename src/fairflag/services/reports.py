@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from fairflag.domain import cases as case_rules
@@ -17,13 +17,13 @@ from fairflag.domain.events import EventKind
 from fairflag.engine.triage import deadline
 from fairflag.services import platform, reputation, triage, validation
 from fairflag.services.context import Context
-from fairflag.services.inputs import Input
+from fairflag.services.inputs import ExternalId, Input, Label, Number, Text, Time, Url, when
 from fairflag.services.platform import ensure_account
 from fairflag.store import appends
 from fairflag.store import cases as case_store
 from fairflag.store.tables import Account, Case, Report, ReportState, Subject
 
-Fingerprint = Annotated[str, Field(min_length=1, max_length=128)]
+Fingerprint = Annotated[Label, Field(max_length=128)]
 
 
 class UnknownSubject(InvalidInput):
@@ -47,24 +47,33 @@ class AlreadyWithdrawn(Conflict):
 
 
 class ClassifierIn(Input):
-    name: str = Field(min_length=1, max_length=100)
-    version: str = Field(min_length=1, max_length=50)
-    score: float = Field(ge=0.0, le=1.0, description="The classifier's confidence that the subject violates.")
+    name: Label = Field(max_length=100)
+    version: Label = Field(max_length=50)
+    score: Number = Field(ge=0.0, le=1.0, description="The classifier's confidence that the subject violates.")
 
 
 class ReportIn(Input):
-    reporter_id: str = Field(min_length=1, description="The platform's id of the reporting account.")
-    subject_id: str = Field(min_length=1, description="The reported subject (upserted beforehand).")
-    reason: str = Field(min_length=1, description="A reason code from the policy's taxonomy.")
-    text: str | None = Field(None, description="The reporter's own words.")
-    evidence_urls: list[str] = Field(default_factory=list)
+    reporter_id: ExternalId = Field(description="The platform's id of the reporting account.")
+    subject_id: ExternalId = Field(description="The reported subject (upserted beforehand).")
+    model_config = ConfigDict(json_schema_extra={"allOf": [
+        when("source", "automated", then_required="classifier", otherwise_null="classifier"),
+        when("source", "remote", then_required="remote_instance", otherwise_null="remote_instance"),
+    ]})
+
+    reason: Label = Field(description="A reason code from the policy's taxonomy.",
+                        json_schema_extra={"x-policy-enum": "reasons"})
+    text: Text | None = Field(None, description="The reporter's own words.")
+    evidence_urls: list[Url] = Field(default_factory=list,
+                                     json_schema_extra={"x-policy-max-items": "max_evidence_urls"})
     source: ReportSource = ReportSource.user
     classifier: ClassifierIn | None = Field(None, description="Required when source is automated.")
-    remote_instance: str | None = Field(None, max_length=253, description="Required when source is remote.")
+    remote_instance: Label | None = Field(None, max_length=253, description="Required when source is remote.")
     fp_net: Fingerprint | None = Field(None, description="Opaque hash of the reporter's network.")
     fp_dev: Fingerprint | None = Field(None, description="Opaque hash of the reporter's device.")
-    reported_at: datetime | None = Field(None, description="When the user reported; defaults to now.")
-    idempotency_key: str | None = Field(None, min_length=1, max_length=200)
+    reported_at: Time | None = Field(
+        None, description="When the user reported; defaults to now. At most the policy's `max_backdate_s` old and "
+        "`max_future_skew_s` ahead (a 422 otherwise: the window moves with the clock, so no schema can say it).")
+    idempotency_key: Label | None = Field(None, max_length=200)
 
 
 class ReportReceipt(BaseModel):
@@ -84,8 +93,8 @@ class ReportReceipt(BaseModel):
 
 
 class WithdrawalIn(Input):
-    reporter_id: str = Field(min_length=1)
-    note: str | None = None
+    reporter_id: ExternalId
+    note: Text | None = None
 
 
 def request_hash(body: ReportIn) -> str:

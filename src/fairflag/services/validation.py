@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from fairflag.clock import ensure_utc
 from fairflag.domain.errors import InvalidInput
 from fairflag.policy import Policy
+from fairflag.services.inputs import URL_PATTERN
+
+URL = re.compile(URL_PATTERN)
 
 
 def external_id(policy: Policy, value: str, field: str) -> str:
@@ -15,7 +18,7 @@ def external_id(policy: Policy, value: str, field: str) -> str:
         raise InvalidInput("must not be empty", field=field)
     if len(value) > policy.limits.max_id_chars:
         raise InvalidInput(f"longer than {policy.limits.max_id_chars} characters", field=field)
-    if any(ord(c) < 32 for c in value):
+    if any(ord(c) < 32 or c == "\x7f" for c in value):
         raise InvalidInput("contains control characters", field=field)
     return value
 
@@ -39,8 +42,7 @@ def urls(policy: Policy, values: list[str], field: str) -> list[str]:
         where = f"{field}[{i}]"
         if len(value) > policy.limits.max_url_chars:
             raise InvalidInput(f"longer than {policy.limits.max_url_chars} characters", field=where)
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+        if not URL.match(value) or "\n" in value:  # the rule the spec publishes (inputs.URL_PATTERN)
             raise InvalidInput("not an absolute http(s) URL", field=where)
     return values
 

@@ -7,22 +7,25 @@ an endpoint is created, and never written to the log.
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from fairflag.delivery.webhooks import DEAD, PENDING
 from fairflag.domain.errors import Conflict, InvalidInput, NotFound
 from fairflag.domain.events import EventKind
 from fairflag.services.context import Context
+from fairflag.services.inputs import WEBHOOK_URL_PATTERN, Bool, Input, Opaque, WebhookUrl
 from fairflag.services.permissions import ADMINS, require_role
 from fairflag.store.tables import OutboxEvent, WebhookDelivery, WebhookEndpoint
 
+_WEBHOOK_URL = re.compile(WEBHOOK_URL_PATTERN)
 SECRET_PREFIX = "whsec_"
 MIN_SECRET_CHARS = 16
 MAX_URL_CHARS = 2048  # the column's width
@@ -52,15 +55,14 @@ class NotADeadLetter(Conflict):
     code = "not_a_dead_letter"
 
 
-class EndpointIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    url: str = Field(min_length=1, max_length=MAX_URL_CHARS, description="An absolute http(s) URL.")
-    description: str = Field("", max_length=200)
-    secret: str | None = Field(
+class EndpointIn(Input):
+    url: WebhookUrl = Field(min_length=1, max_length=MAX_URL_CHARS, description="An absolute http(s) URL.")
+    description: Opaque = Field("", max_length=200)
+    secret: Opaque | None = Field(
         None, min_length=MIN_SECRET_CHARS, max_length=200,
         description="The signing secret; generated (and shown once) when omitted.",
     )
-    backfill: bool = Field(
+    backfill: Bool = Field(
         False, description="Deliver every event already in the outbox too; by default only events committed "
         "after the endpoint is created (the pull feed serves history).",
     )
@@ -112,6 +114,9 @@ def _check_url(ctx: Context, url: str) -> str:
         raise InvalidWebhookUrl(f"longer than {limit} characters", field="url")
     if any(ord(c) <= 32 or ord(c) == 127 for c in url):
         raise InvalidWebhookUrl("contains spaces or control characters", field="url")
+    if not _WEBHOOK_URL.match(url):  # the rule the spec publishes
+        raise InvalidWebhookUrl("not an absolute http(s) URL: an ASCII host name (IDNs in punycode), an optional "
+                                "port up to 65535, then an optional path without spaces", field="url")
     try:
         parts = urlsplit(url)
         _ = parts.port  # raises on a malformed port

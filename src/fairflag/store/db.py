@@ -7,6 +7,8 @@ so two writers never read the same snapshot and then collide at commit. PostgreS
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,6 +19,28 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 _WRITE = "fairflag_write"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def load_json(data: str | bytes) -> Any:
+    """JSON columns as stored, with any lone UTF-16 surrogate replaced by U+FFFD. Inputs refuse them now, but
+    SQLite kept the ``\\ud800`` escapes that earlier versions let through, and a value that cannot be encoded
+    would make every read that shows it fail: no stored value may do that."""
+    text = data if isinstance(data, str) else bytes(data).decode("utf-8")
+    value = json.loads(text)
+    if "\\ud" in text or "\\uD" in text:
+        value = _valid(value)
+    return value
+
+
+def _valid(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_valid(v) for v in value]
+    if isinstance(value, dict):
+        return {_valid(k): _valid(v) for k, v in value.items()}
+    return value
 
 
 class Database:
@@ -35,6 +59,7 @@ class Database:
             if parsed.drivername == "postgresql":
                 url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+        kwargs["json_deserializer"] = load_json
         self.engine: Engine = create_engine(url, **kwargs)
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)

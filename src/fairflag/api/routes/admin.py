@@ -7,13 +7,13 @@ from pydantic import Field
 
 from fairflag.api.deps import CoreDep, UserActor
 from fairflag.services import auth
-from fairflag.services.inputs import Input
+from fairflag.services.inputs import Input, Label
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 
 class ServiceKeyIn(Input):
-    name: str = Field(min_length=1, max_length=200)
+    name: Label = Field(max_length=200)
 
 
 @router.post("/service-keys", status_code=status.HTTP_201_CREATED, summary="Create a platform service key")
