@@ -26,9 +26,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from fairflag.core import Fairflag
+from fairflag.domain.enums import Role
 from fairflag.domain.events import EventKind
-from fairflag.store.tables import Account, Case, Event, Report, Subject
-from tests.support import Platform, live_server
+from fairflag.store.tables import Account, Appeal, Case, Event, Report, ReporterStats, Subject, User
+from tests.support import PASSWORD, Platform, all_at_once, console_users, live_server
 
 CONNECTIONS = 32
 GROUPS = 150  # groups of identical report requests, each with its own idempotency key and new reporter
@@ -183,3 +184,51 @@ def test_identical_requests_under_load(client: TestClient, core: Fairflag) -> No
         assert set(open_cases) == reported  # every reported subject has its one open case
         opened = s.scalar(select(func.count()).select_from(Event).where(Event.kind == EventKind.case_opened.value))
         assert opened == s.scalar(select(func.count()).select_from(Case))
+
+
+def test_first_rows_are_created_once_at_the_same_instant(plat: Platform, core: Fairflag) -> None:
+    """Eight moderators decide eight cases of one reporter at once: the reporter's first stats row is created
+    once (the others wait for it). Eight identical appeals and eight identical new users at once: one is
+    created, the others are refused with 409, none fails."""
+    n = 8
+    plat.account("creator1")
+    cases = []
+    for i in range(n):
+        plat.subject(f"v{i}")
+        cases.append(plat.report("alice", f"v{i}", "spam")["case_id"])
+    names = [f"mod{i:02d}" for i in range(n)]
+    tokens = console_users(core, names, Role.moderator)
+
+    with live_server(core) as base:
+        for name, case_id in zip(names, cases, strict=True):
+            httpx.post(f"{base}/v1/cases/{case_id}/claim", headers=tokens[name]).raise_for_status()
+
+        def decide(i: int) -> httpx.Response:
+            with httpx.Client(base_url=base, headers=tokens[names[i]], timeout=60) as http:
+                return http.post(f"/v1/cases/{cases[i]}/decision",
+                                 json={"outcome": "no_violation", "statement": "Nothing wrong here."})
+
+        decided = all_at_once(n, decide)
+        assert [r.status_code for r in decided] == [200] * n, [r.text for r in decided]
+
+        def appeal(_: int) -> httpx.Response:
+            with httpx.Client(base_url=base, headers=plat.key, timeout=60) as http:
+                return http.post("/v1/reporters/alice/appeals",
+                                 json={"decision_id": decided[0].json()["id"], "statement": "It was spam."})
+
+        def create_user(_: int) -> httpx.Response:
+            with httpx.Client(base_url=base, headers=plat.users["admin1"], timeout=60) as http:
+                return http.post("/v1/admin/users", json={"username": "newcomer", "role": "moderator",
+                                                    "password": PASSWORD})
+
+        appeals = all_at_once(n, appeal)
+        users = all_at_once(n, create_user)
+
+    for responses, refusal in ((appeals, "appeal_exists"), (users, "username_taken")):
+        assert sorted(r.status_code for r in responses) == [201] + [409] * (n - 1), [r.text for r in responses]
+        assert {r.json()["error"]["type"] for r in responses if r.status_code == 409} == {refusal}
+    with core.db.reader() as s:
+        assert s.scalar(select(func.count()).select_from(ReporterStats)
+                        .where(ReporterStats.reporter_id == "alice")) == 1
+        assert s.scalar(select(func.count()).select_from(Appeal)) == 1
+        assert s.scalar(select(func.count()).select_from(User).where(User.username == "newcomer")) == 1
