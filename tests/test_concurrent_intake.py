@@ -44,6 +44,7 @@ class Request:
     body: dict[str, Any]
     group: str | None = None  # the idempotency key (or upsert id) shared by identical requests
     response: httpx.Response | None = field(default=None, repr=False)
+    error: str | None = None  # a transport error (a server that fails a request may also drop the connection)
 
 
 def workload(rng: random.Random) -> list[list[Request]]:
@@ -81,7 +82,6 @@ def fire(base: str, key: dict[str, str], batches: list[list[Request]]) -> None:
         for request in batch:
             work.put(request)
     deadline = time.monotonic() + DEADLINE_S
-    errors: list[BaseException] = []
 
     def worker() -> None:
         with httpx.Client(base_url=base, headers=key, timeout=60) as http:
@@ -92,15 +92,14 @@ def fire(base: str, key: dict[str, str], batches: list[list[Request]]) -> None:
                     return
                 try:
                     request.response = http.post(request.path, json=request.body)
-                except httpx.HTTPError as exc:  # pragma: no cover - reported below
-                    errors.append(exc)
+                except httpx.HTTPError as exc:
+                    request.error = repr(exc)
 
     threads = [threading.Thread(target=worker, name=f"client-{i}") for i in range(CONNECTIONS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=DEADLINE_S + 60)
-    assert not errors, errors[:3]
     assert work.empty(), "the load did not finish before its deadline"
 
 
@@ -123,12 +122,10 @@ def test_identical_requests_under_load(client: TestClient, core: Fairflag) -> No
         fire(base, plat.key, batches)
     elapsed = time.monotonic() - started
 
-    responses = [r.response for r in sent]
-    assert all(r is not None for r in responses)
-    statuses = Counter(r.status_code for r in responses if r is not None)
-    failed = [(r.path, r.body, r.response.status_code, r.response.text[:300])
-              for r in sent if r.response is not None and r.response.status_code >= 500]
-    assert not failed, f"{len(failed)} of {len(sent)} requests answered 5xx in {elapsed:.1f}s: {failed[:5]}"
+    failed = [(r.path, r.body, r.error or f"{r.response.status_code} {r.response.text[:200]}")
+              for r in sent if r.response is None or r.response.status_code >= 500]
+    assert not failed, f"{len(failed)} of {len(sent)} requests failed in {elapsed:.1f}s: {failed[:5]}"
+    statuses = Counter(r.response.status_code for r in sent if r.response is not None)
 
     # Reports with a key: one 201 per key; the copies answer the winner's body, a different body a 409.
     by_key: dict[str, list[Request]] = defaultdict(list)
