@@ -65,8 +65,8 @@ def lock_all(ctx: Context, reporter_ids: Iterable[str]) -> None:
     Missing rows are inserted with ``ON CONFLICT DO NOTHING`` and then locked like the others: a concurrent
     decision that creates the same reporter's first row makes this one wait for it and use its row, so two
     decisions never both create it (and fail at commit)."""
-    keys = sorted(set(reporter_ids))
     rows: dict[str, ReporterStats] = ctx.session.info.setdefault(_LOCKED, {})
+    keys = sorted(set(reporter_ids) - set(rows))  # what this unit of work locked already stays as it is
     _lock_rows(ctx, keys, rows)
     missing = [key for key in keys if key not in rows]
     if missing:
