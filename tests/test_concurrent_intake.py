@@ -8,7 +8,7 @@ background reports on the same subjects. Whatever the interleaving: no 5xx, one 
 id, one open case per subject, and one "upserted" event per account or subject that identical upserts
 created.
 
-The load is bounded (a fixed list of requests, a deadline) and seeded, so a failure can be rerun.
+The load is bounded (a fixed list of requests, a deadline); the workload is seeded (the interleaving is not).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ CONNECTIONS = 32
 GROUPS = 150  # groups of identical report requests, each with its own idempotency key and new reporter
 SUBJECTS_WITH_CASES = 8
 FRESH_SUBJECTS = 30  # no case yet: their first reports race to open one
-DEADLINE_S = 90.0  # a bound, not an expectation: the whole load takes a few seconds
+DEADLINE_S = 90.0  # a bound, not an expectation: the whole load takes about ten seconds on 2 cores
 
 
 @dataclass
