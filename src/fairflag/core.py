@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import inspect
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 
 from fairflag.clock import Clock, SystemClock
 from fairflag.engine.campaigns import CampaignDetector
@@ -70,14 +70,21 @@ class Fairflag:
             yield Context(session, self.clock, self.policy, self.ids, actor, self.provenance, campaigns=self.detector)
 
     def run(self, actor: Actor, fn: Callable[Concatenate[Context, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a use case in its own transaction. A lost race on a unique index (two requests opening
-        the same case, or retrying the same idempotency key at once) is retried once: the second run
-        sees the winner's row and answers from it."""
+        """Run a use case in its own transaction, retried once if the database aborted it to break a deadlock
+        or a serialization conflict (nothing was committed, so running it again is safe).
+
+        Creating what may be missing is race-free by construction, so a unique key never needs a retry:
+        ``INSERT ... ON CONFLICT DO NOTHING`` for accounts, subjects, reporter stats, campaigns, appeals and users
+        (store/rows.py), the subject's row lock before its case is opened, one writer per idempotency key
+        (store/locks.py). A deadlock can still happen on PostgreSQL, where two transactions lock rows in
+        different orders (a report whose campaign regrouping locks another subject's case while that subject's
+        report waits for this one's); SQLite can answer "database is locked" when a writer waited longer than
+        its busy timeout. Anything else, an IntegrityError included, is a bug and propagates."""
         for attempt in (1, 2):
             try:
                 with self.unit_of_work(actor) as ctx:
                     return fn(ctx, *args, **kwargs)
-            except (IntegrityError, OperationalError) as exc:
+            except OperationalError as exc:
                 if attempt == 2 or not _retryable(exc):
                     raise
                 log.info("retrying %s after %s", getattr(fn, "__name__", fn), type(exc.orig).__name__)
@@ -88,8 +95,6 @@ class Fairflag:
             return fn(ctx, *args, **kwargs)
 
 
-def _retryable(exc: IntegrityError | OperationalError) -> bool:
-    if isinstance(exc, IntegrityError):
-        return True
+def _retryable(exc: OperationalError) -> bool:
     text = str(exc.orig).lower()
     return "could not serialize" in text or "deadlock" in text or "database is locked" in text

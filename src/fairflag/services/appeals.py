@@ -28,6 +28,7 @@ from fairflag.services.context import Context
 from fairflag.services.inputs import Input, Integer, Label, Statement
 from fairflag.services.permissions import READERS, SENIORS, require_role
 from fairflag.services.pseudonyms import pseudonym_for
+from fairflag.store.rows import insert_new
 from fairflag.store.tables import Appeal, Case, Decision, Report, ReportState, Subject
 
 
@@ -120,13 +121,15 @@ def file_appeal(ctx: Context, appellant_id: str, role: AppellantRole, body: Appe
     )
     if existing is not None:
         raise AppealExists("you already appealed this decision", field="decision_id")
-    appeal = Appeal(
-        id=ctx.ids.new("apl"), decision_id=decision.id, appellant_id=appellant_id, appellant_role=role.value,
-        statement=body.statement, filed_at=ctx.now(), status=AppealStatus.open.value,
-        policy_version=ctx.policy.full_version,
-    )
-    ctx.session.add(appeal)
-    ctx.session.flush()
+    # ON CONFLICT on uq_appeals_decision_appellant: of two identical appeals sent at once, the second waits for
+    # the first to commit and is refused like any later one.
+    appeal = insert_new(ctx.session, Appeal, {
+        "id": ctx.ids.new("apl"), "decision_id": decision.id, "appellant_id": appellant_id,
+        "appellant_role": role.value, "statement": body.statement, "filed_at": ctx.now(),
+        "status": AppealStatus.open.value, "policy_version": ctx.policy.full_version,
+    })
+    if appeal is None:
+        raise AppealExists("you already appealed this decision", field="decision_id")
     ctx.record(EventKind.appeal_filed, "appeal", appeal.id,
                {"decision_id": decision.id, "appellant_role": role.value})
     return appeal_out(appeal)

@@ -24,6 +24,7 @@ from fairflag.domain.events import EventKind
 from fairflag.services.context import Context
 from fairflag.services.inputs import Input, Label, Password
 from fairflag.services.permissions import ADMINS, require_role
+from fairflag.store.rows import insert_new
 from fairflag.store.tables import ServiceKey, User, UserToken
 
 KEY_PREFIX = "ffk"
@@ -105,10 +106,12 @@ def create_user(ctx: Context, body: UserIn) -> UserOut:
         raise InvalidInput("2-63 characters: lower-case letters, digits, '.', '_' or '-'", field="username")
     if ctx.session.scalar(select(User.id).where(User.username == body.username)) is not None:
         raise UsernameTaken(f"the username {body.username!r} is taken", field="username")
-    user = User(id=ctx.ids.new("usr"), username=body.username, role=body.role.value,
-                password_hash=_hasher.hash(body.password), created_at=ctx.now())
-    ctx.session.add(user)
-    ctx.session.flush()
+    # ON CONFLICT on the unique username: of two requests creating the same user at once, the second is refused.
+    user = insert_new(ctx.session, User, {"id": ctx.ids.new("usr"), "username": body.username,
+                                          "role": body.role.value, "password_hash": _hasher.hash(body.password),
+                                          "created_at": ctx.now()})
+    if user is None:
+        raise UsernameTaken(f"the username {body.username!r} is taken", field="username")
     ctx.record(EventKind.user_created, "user", user.id, {"username": user.username, "role": user.role})
     return user_out(user)
 

@@ -27,7 +27,7 @@ from fairflag.services.context import SYSTEM, Context
 from fairflag.services.inputs import Input, Statement
 from fairflag.services.permissions import READERS, SENIORS, require_role
 from fairflag.services.pseudonyms import pseudonym_for
-from fairflag.store.rows import insert_missing
+from fairflag.store.rows import insert_missing, insert_new
 from fairflag.store.tables import (
     Campaign,
     CampaignMember,
@@ -110,16 +110,23 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
     from fairflag.services.triage import regroup_case, rescore
 
     campaign = ctx.session.scalars(select(Campaign).where(Campaign.detector_key == snap.key)).first()
-    created = campaign is None
+    created = False
+    if campaign is None:
+        # Two requests may hand on snapshots of the same new cluster at once: the second waits for the first's
+        # row (ON CONFLICT on the unique detector_key) and then records its growth.
+        campaign = insert_new(ctx.session, Campaign, {
+            "id": ctx.ids.new("camp"), "detector_key": snap.key, "status": CampaignStatus.detected.value,
+            "confidence": snap.confidence, "evidence": dict(snap.evidence), "first_at": snap.first_at,
+            "last_at": snap.last_at, "reporter_count": 0, "target_count": 0, "created_at": ctx.now(),
+            "updated_at": ctx.now()})
+        created = campaign is not None
+        if campaign is None:
+            campaign = ctx.session.scalars(select(Campaign).where(Campaign.detector_key == snap.key)).one()
     known_members: set[str] = set()
     known_targets: set[str] = set()
     read_back = False  # whether known_* are the stored lists (else the counts stored are the base)
-    if campaign is None:
-        campaign = Campaign(id=ctx.ids.new("camp"), detector_key=snap.key, status=CampaignStatus.detected.value,
-                            confidence=snap.confidence, evidence=dict(snap.evidence), first_at=snap.first_at,
-                            last_at=snap.last_at, reporter_count=0, target_count=0, created_at=ctx.now(),
-                            updated_at=ctx.now())
-        ctx.session.add(campaign)
+    if created:
+        pass  # nothing stored yet
     elif snap.previous_reporters == snap.reporters and snap.previous_targets == snap.targets:
         campaign.confidence, campaign.last_at = snap.confidence, snap.last_at  # only the confidence moved
         return set()
@@ -128,7 +135,7 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
         # The store holds at least what the detector's previous snapshot said: add the difference without
         # reading the member list back (O(members) per growth otherwise).
         known_members, known_targets = set(snap.previous_reporters), set(snap.previous_targets)
-    else:  # after a restart, a rolled-back unit of work or another process: compare with what is stored
+    else:  # after a restart, a rolled-back unit of work, another process or request: compare with what is stored
         read_back = True
         known_members = set(ctx.session.scalars(
             select(CampaignMember.reporter_id).where(CampaignMember.campaign_id == campaign.id)))
@@ -136,8 +143,6 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
             select(CampaignTarget.subject_id).where(CampaignTarget.campaign_id == campaign.id)))
     new_members = set(snap.reporters) - known_members
     new_targets = set(snap.targets) - known_targets
-    if created:
-        ctx.session.flush()  # the campaign row, before its members (written below without the ORM)
     # A member who left the cluster (silent for window_s) and came back is stored already: insert_missing.
     added_members = insert_missing(ctx.session, CampaignMember.__table__,
                                    [{"campaign_id": campaign.id, "reporter_id": r} for r in sorted(new_members)])

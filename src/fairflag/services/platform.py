@@ -13,6 +13,7 @@ from fairflag.domain.events import EventKind
 from fairflag.services import validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import Bool, ExternalId, Input, Integer, Label, Number, Time, when
+from fairflag.store.rows import insert_new
 from fairflag.store.tables import Account, Subject
 
 # Counts are stored as BIGINT; bounded to what every JSON client reads exactly (2^53 - 1), so an absurd value
@@ -67,31 +68,37 @@ class SubjectOut(BaseModel):
     signals: dict[str, float]
 
 
-_ADDED_ACCOUNTS = "fairflag.platform.added_accounts"  # Session.info: accounts added in this unit of work
+_ADDED_ACCOUNTS = "fairflag.platform.added_accounts"  # Session.info: ids of the accounts this unit of work created
+
+# Locks a row for a change that keeps its key (FOR NO KEY UPDATE on PostgreSQL): rows that reference it (a report,
+# a case, a decision) can still be inserted meanwhile; SQLite's single writer needs no lock.
+FOR_CHANGE = {"key_share": True}
 
 
 def ensure_account(ctx: Context, account_id: str, field: str, described: dict[str, Any] | None = None) -> Account:
     """The account, created with what little we know (or ``described``) if the platform has not described it
-    yet. Written with the rest of the unit of work (the ORM writes accounts before what references them)."""
+    yet. Race-free: a concurrent request creating the same account makes this one wait and use its row."""
     validation.external_id(ctx.policy, account_id, field)
-    return _known_account(ctx, account_id) or _add_account(ctx, account_id, described or {})
+    return ctx.session.get(Account, account_id) or _add_account(ctx, account_id, described or {})[0]
 
 
 def added_in_this_unit(ctx: Context, account_id: str) -> bool:
     """The account did not exist before this unit of work (so nothing refers to it yet)."""
-    return account_id in ctx.session.info.get(_ADDED_ACCOUNTS, {})
+    return account_id in ctx.session.info.get(_ADDED_ACCOUNTS, set())
 
 
-def _known_account(ctx: Context, account_id: str) -> Account | None:
-    return ctx.session.info.get(_ADDED_ACCOUNTS, {}).get(account_id) or ctx.session.get(Account, account_id)
-
-
-def _add_account(ctx: Context, account_id: str, described: dict[str, Any]) -> Account:
+def _add_account(ctx: Context, account_id: str, described: dict[str, Any]) -> tuple[Account, bool]:
+    """Insert the account unless it exists (``INSERT ... ON CONFLICT DO NOTHING``). Returns the row and whether
+    this unit of work created it; if a concurrent transaction did, its committed row, locked for a change."""
     values = {"created_at": None, "verified": False, "trusted_flagger": False, "followers": 0, **described}
-    account = Account(id=account_id, first_seen_at=ctx.now(), updated_at=ctx.now(), **values)
-    ctx.session.add(account)
-    ctx.session.info.setdefault(_ADDED_ACCOUNTS, {})[account_id] = account  # the identity map holds flushed rows
-    return account
+    account = insert_new(ctx.session, Account,
+                         {"id": account_id, "first_seen_at": ctx.now(), "updated_at": ctx.now(), **values})
+    if account is not None:
+        ctx.session.info.setdefault(_ADDED_ACCOUNTS, set()).add(account_id)
+        return account, True
+    existing = ctx.session.get(Account, account_id, with_for_update=FOR_CHANGE)
+    assert existing is not None, "ON CONFLICT DO NOTHING returned nothing, so the row exists"
+    return existing, False
 
 
 def upsert_account(ctx: Context, body: AccountIn) -> AccountOut:
@@ -101,12 +108,12 @@ def upsert_account(ctx: Context, body: AccountIn) -> AccountOut:
         "created_at": created, "verified": body.verified, "trusted_flagger": body.trusted_flagger,
         "followers": body.followers,
     }
-    known = _known_account(ctx, body.id)
-    if known is None:
-        account = _add_account(ctx, body.id, values)
-        changed = values
+    # Locked, so two descriptions of one account apply one after the other and each records what it changed.
+    account = ctx.session.get(Account, body.id, with_for_update=FOR_CHANGE)
+    if account is None:
+        account, inserted = _add_account(ctx, body.id, values)
+        changed = values if inserted else _assign(account, values)
     else:
-        account = known
         changed = _assign(account, values)
     account.updated_at = ctx.now()
     if changed:
@@ -122,27 +129,31 @@ def upsert_subject(ctx: Context, body: SubjectIn) -> SubjectOut:
     if body.surface is Surface.account and owner_id != body.id:
         raise InvalidInput("an account subject is owned by itself", field="owner_id")
     created = validation.past_time(ctx.policy, body.created_at, ctx.now(), "created_at")
-    subject = ctx.session.get(Subject, body.id)
-    if subject is None:  # a known subject's owner exists (and cannot change: checked below)
-        ensure_account(ctx, owner_id, "owner_id")
-    else:
-        validation.external_id(ctx.policy, owner_id, "owner_id")
     values: dict[str, Any] = {
         "owner_id": owner_id, "created_at": created, "views": body.views, "is_live": body.is_live,
         "signals": dict(body.signals),
     }
+    # Locked like an account (see upsert_account); the reports on a subject take the same lock.
+    subject = ctx.session.get(Subject, body.id, with_for_update=FOR_CHANGE)
     if subject is None:
-        subject = Subject(id=body.id, surface=body.surface.value, first_seen_at=ctx.now(), updated_at=ctx.now(),
-                          **values)
-        ctx.session.add(subject)
-        changed = {"surface": body.surface.value, **values}
-    else:
-        if subject.surface != body.surface.value:
-            raise InvalidInput(f"a subject's surface cannot change (it is {subject.surface})", field="surface")
-        if subject.owner_id != owner_id:
-            raise InvalidInput("a subject's owner cannot change", field="owner_id")
-        changed = _assign(subject, values)
-        subject.updated_at = ctx.now()
+        ensure_account(ctx, owner_id, "owner_id")
+        subject = insert_new(ctx.session, Subject, {"id": body.id, "surface": body.surface.value,
+                                                    "first_seen_at": ctx.now(), "updated_at": ctx.now(), **values})
+        if subject is not None:
+            ctx.record(EventKind.subject_upserted, "subject", subject.id,
+                       _jsonable({"surface": body.surface.value, **values}))
+            return subject_out(subject)
+        # A concurrent upsert created it first: this one is an update of that row.
+        subject = ctx.session.get(Subject, body.id, with_for_update=FOR_CHANGE)
+        assert subject is not None, "ON CONFLICT DO NOTHING returned nothing, so the row exists"
+    else:  # a known subject's owner exists (and cannot change: checked below)
+        validation.external_id(ctx.policy, owner_id, "owner_id")
+    if subject.surface != body.surface.value:
+        raise InvalidInput(f"a subject's surface cannot change (it is {subject.surface})", field="surface")
+    if subject.owner_id != owner_id:
+        raise InvalidInput("a subject's owner cannot change", field="owner_id")
+    changed = _assign(subject, values)
+    subject.updated_at = ctx.now()
     if changed:
         ctx.record(EventKind.subject_upserted, "subject", subject.id, _jsonable(changed))
     return subject_out(subject)

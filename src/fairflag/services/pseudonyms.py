@@ -10,6 +10,7 @@ import hmac
 import secrets
 
 from fairflag.services.context import Context
+from fairflag.store.rows import insert_new
 from fairflag.store.tables import InstanceSecret
 
 _KEY_NAME = "pseudonym_key"
@@ -17,10 +18,11 @@ _KEY_NAME = "pseudonym_key"
 
 def _key(ctx: Context) -> bytes:
     row = ctx.session.get(InstanceSecret, _KEY_NAME)
-    if row is None:
-        row = InstanceSecret(name=_KEY_NAME, value=secrets.token_hex(32), created_at=ctx.now())
-        ctx.session.add(row)
-        ctx.session.flush()
+    if row is None:  # first start; two processes starting at once keep the first one's key
+        row = insert_new(ctx.session, InstanceSecret,
+                         {"name": _KEY_NAME, "value": secrets.token_hex(32), "created_at": ctx.now()})
+        row = row or ctx.session.get(InstanceSecret, _KEY_NAME)
+        assert row is not None
     return bytes.fromhex(row.value)
 
 

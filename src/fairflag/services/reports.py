@@ -19,7 +19,7 @@ from fairflag.services import platform, reputation, triage, validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import ExternalId, Input, Label, Number, Text, Time, Url, when
 from fairflag.services.platform import ensure_account
-from fairflag.store import appends
+from fairflag.store import appends, locks
 from fairflag.store import cases as case_store
 from fairflag.store.tables import Account, Case, Report, ReportState, Subject
 
@@ -106,6 +106,10 @@ def file_report(ctx: Context, body: ReportIn, *, service_key_id: str | None = No
     """Store the report, attach it to the subject's open case (opening one if needed) and reprioritise."""
     digest = request_hash(body)
     if body.idempotency_key is not None:
+        # One writer per key: a retry sent while the first attempt is still running waits for it to commit, then
+        # answers from its report (or files its own if the first failed and stored nothing).
+        locks.one_writer(ctx.session, locks.LockSpace.report_idempotency,
+                         f"{service_key_id}\x00{body.idempotency_key}")
         existing = ctx.session.scalars(
             select(Report).where(Report.service_key_id == service_key_id,
                                  Report.idempotency_key == body.idempotency_key)
@@ -134,7 +138,9 @@ def _file_new(ctx: Context, body: ReportIn, digest: str, service_key_id: str | N
     validation.text(policy, body.text, "text")
     validation.urls(policy, body.evidence_urls, "evidence_urls")
     reported_at = validation.event_time(policy, body.reported_at, ctx.now(), "reported_at")
-    subject = ctx.session.get(Subject, body.subject_id)
+    # The subject's row is locked (FOR NO KEY UPDATE) for the rest of the transaction: reports on one subject
+    # take turns, so exactly one of them opens its case when none is open (uq_cases_open_subject never fires).
+    subject = ctx.session.get(Subject, body.subject_id, with_for_update=platform.FOR_CHANGE)
     if subject is None:
         raise UnknownSubject("no such subject; describe it first (POST /v1/subjects)", field="subject_id")
     reporter = ensure_account(ctx, body.reporter_id, "reporter_id")

@@ -16,6 +16,7 @@ from fairflag.domain.events import EventKind
 from fairflag.engine import credibility as cred
 from fairflag.engine import misuse
 from fairflag.services.context import SYSTEM, Context
+from fairflag.store.rows import insert_missing
 from fairflag.store.tables import Account, Report, ReporterStats
 
 # Per unit of work (Session.info): rows locked by lock_all or created here, and reporters known to have none.
@@ -58,34 +59,38 @@ def no_record_yet(ctx: Context, reporter_id: str) -> None:
 
 
 def lock_all(ctx: Context, reporter_ids: Iterable[str]) -> None:
-    """Lock (and load, or create) many reporters' rows in one query before folding outcomes into them one by
-    one: a decision on a case with 500 reports then costs one SELECT, not 500 SELECTs each after a flush."""
-    keys = sorted(set(reporter_ids))
+    """Lock (and load, or create) many reporters' rows in a few queries before folding outcomes into them one by
+    one: a decision on a case with 500 reports then costs one SELECT, not 500 SELECTs each after a flush.
+
+    Missing rows are inserted with ``ON CONFLICT DO NOTHING`` and then locked like the others: a concurrent
+    decision that creates the same reporter's first row makes this one wait for it and use its row, so two
+    decisions never both create it (and fail at commit)."""
     rows: dict[str, ReporterStats] = ctx.session.info.setdefault(_LOCKED, {})
+    keys = sorted(set(reporter_ids) - set(rows))  # what this unit of work locked already stays as it is
+    _lock_rows(ctx, keys, rows)
+    missing = [key for key in keys if key not in rows]
+    if missing:
+        insert_missing(ctx.session, ReporterStats.__table__, [
+            {"reporter_id": key, "history": {}, "abusive_times": [], "suspensions": 0, "updated_at": ctx.now()}
+            for key in missing])
+        _lock_rows(ctx, missing, rows)
+        ctx.session.info.setdefault(_MISSING, set()).difference_update(missing)
+    assert all(key in rows for key in keys)
+
+
+def _lock_rows(ctx: Context, keys: list[str], rows: dict[str, ReporterStats]) -> None:
     for start in range(0, len(keys), 500):
         for row in ctx.session.scalars(
                 select(ReporterStats).where(ReporterStats.reporter_id.in_(keys[start:start + 500]))
                 .with_for_update().execution_options(populate_existing=True)):
             rows[row.reporter_id] = row
-    for key in keys:
-        if key not in rows:
-            rows[key] = _new(ctx, key)
-
-
-def _new(ctx: Context, reporter_id: str) -> ReporterStats:
-    row = ReporterStats(reporter_id=reporter_id, history={}, abusive_times=[], suspensions=0, updated_at=ctx.now())
-    ctx.session.add(row)  # a concurrent first insert of the same reporter fails at commit, and is retried
-    ctx.session.info.setdefault(_MISSING, set()).discard(reporter_id)
-    ctx.session.info.setdefault(_LOCKED, {})[reporter_id] = row
-    return row
 
 
 def _ensure(ctx: Context, reporter_id: str) -> ReporterStats:
-    locked: dict[str, ReporterStats] = ctx.session.info.get(_LOCKED, {})
-    if reporter_id in locked:
-        return locked[reporter_id]
-    row = stats(ctx, reporter_id, lock=True)
-    return row if row is not None else _new(ctx, reporter_id)
+    locked: dict[str, ReporterStats] = ctx.session.info.setdefault(_LOCKED, {})
+    if reporter_id not in locked:
+        lock_all(ctx, [reporter_id])
+    return locked[reporter_id]
 
 
 def account_age_days(account: Account | None, at: datetime) -> float | None:
