@@ -90,7 +90,7 @@ def test_campaign_page_graph_and_senior_decisions(plat: Platform, clock: ManualC
     assert campaign_id in mod.get("/console/campaigns").text
     page = mod.get(f"/console/campaigns/{campaign_id}").text
     assert '<svg role="img" aria-label="Graph of campaign' in page and "<script" not in page
-    assert "<style" not in page  # the CSP allows no inline style
+    assert "<style" not in page and " style=" not in page  # the CSP allows no inline style
     members = set(re.findall(r"<code>(rp_[0-9a-f]{12})</code>", page))
     assert len(members) == 40 and "bot" not in page  # pseudonyms only
     assert "Confirm campaign" not in page and "Dismiss all open cases" not in page

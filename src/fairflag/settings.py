@@ -18,3 +18,6 @@ class Settings(BaseSettings):
     )
     run_background: bool = Field(True, description="Run the delivery/expiry worker inside the server.")
     auto_migrate: bool = Field(True, description="Apply pending migrations when the server starts.")
+    public_transparency: bool = Field(
+        False, description="Publish the transparency figures read-only, without login, at /console/public/transparency."
+    )

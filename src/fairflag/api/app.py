@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     errors.install(app)
     for module in (platform, moderation, campaigns, admin, feed, webhooks):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
-    app.mount(CONSOLE_PREFIX, create_console(core))
+    app.mount(CONSOLE_PREFIX, create_console(core, public_transparency=settings.public_transparency))
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the policy in force")
     def health() -> Health:

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fairflag.api.errors import STATUS
-from fairflag.console import oversight, routes, session
+from fairflag.console import dashboard, oversight, routes, session
 from fairflag.console.headers import SecurityHeaders
 from fairflag.console.templates import make_templates
 from fairflag.core import Fairflag
@@ -21,14 +21,16 @@ from fairflag.domain.errors import DomainError
 PREFIX = session.PREFIX
 
 
-def create_console(core: Fairflag) -> FastAPI:
+def create_console(core: Fairflag, *, public_transparency: bool = False) -> FastAPI:
     console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     console.state.core = core
     console.state.templates = make_templates()
+    console.state.public_transparency = public_transparency
     console.add_middleware(SecurityHeaders)
     console.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     console.include_router(routes.router)
     console.include_router(oversight.router)
+    console.include_router(dashboard.router)
 
     def error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
         return console.state.templates.TemplateResponse(  # type: ignore[no-any-return]

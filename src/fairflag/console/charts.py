@@ -1,8 +1,10 @@
 """Charts as SVG drawn on the server with matplotlib (no script, no third-party front-end code).
 
 The SVG is inlined in the page with ``role="img"`` and a label; the same figures are in a table beside
-each chart, which is what screen readers and the CSV export use. The ``<style>`` element matplotlib writes is
-dropped: the console's Content-Security-Policy allows no inline style, and the drawing does not need it.
+each chart, which is what screen readers and the CSV export use. The console's Content-Security-Policy allows
+no inline style, so the ``<style>`` element matplotlib writes is dropped (the drawing does not need it) and each
+``style="fill: ...; stroke: ..."`` attribute becomes the equivalent SVG presentation attributes
+(``fill="..." stroke="..."``), which the policy does not govern.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from matplotlib.figure import Figure
 
 _STYLE = re.compile(r"<style[^>]*>.*?</style>", re.S)
 _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
+_METADATA = re.compile(r"<metadata>.*?</metadata>", re.S)
+_STYLE_ATTR = re.compile(r' style="([^"]*)"')
 _INK, _ACCENT, _WARM = "#1b1f24", "#0b5cad", "#a44a00"
 _RC = {"svg.fonttype": "none", "svg.hashsalt": "fairflag", "font.size": 9}
 
@@ -27,8 +31,14 @@ def _svg(fig: Figure, label: str) -> Markup:
     buf = io.StringIO()
     with matplotlib.rc_context(_RC):
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    text = _PROLOGUE.sub("", _STYLE.sub("", buf.getvalue()), count=1)
+    text = _PROLOGUE.sub("", _METADATA.sub("", _STYLE.sub("", buf.getvalue())), count=1)
+    text = _STYLE_ATTR.sub(_attributes, text)
     return Markup(text.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1))
+
+
+def _attributes(match: re.Match[str]) -> str:
+    pairs = (d.split(":", 1) for d in match.group(1).split(";") if ":" in d)
+    return "".join(f' {name.strip()}="{escape(value.strip())}"' for name, value in pairs)
 
 
 def bars(labels: Sequence[str], series: dict[str, Sequence[float]], label: str, *, ylabel: str = "") -> Markup:

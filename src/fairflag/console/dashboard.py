@@ -1,0 +1,109 @@
+"""The transparency dashboard: the figures of :mod:`fairflag.services.transparency` as server-drawn charts,
+tables and one CSV per table. The operator may also publish a read-only copy without login
+(``FAIRFLAG_PUBLIC_TRANSPARENCY``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+
+from fairflag.console import charts
+from fairflag.console.routes import CoreDep, User, render
+from fairflag.console.session import ANONYMOUS, ConsoleUser
+from fairflag.domain.errors import NotFound
+from fairflag.services import transparency
+
+router = APIRouter()
+Days = Annotated[int, Query(ge=1, le=transparency.MAX_PERIOD.days)]
+TableName = Annotated[str, Path(pattern=r"^[a-z_]{1,40}$")]
+PERIODS = (7, 30, 90, 365)
+
+
+class PublicPageOff(NotFound):
+    code = "not_published"
+
+
+def _report(request: Request, core: CoreDep, days: int, user: ConsoleUser | None) -> transparency.TransparencyReport:
+    """Signed in, the console's figures; without a user, the public page's, if the operator publishes them."""
+    until = core.clock.now() + timedelta(seconds=1)  # the period ends after this second, which counts
+    since = until - timedelta(days=days)
+    if user is None:
+        if not request.app.state.public_transparency:
+            raise PublicPageOff("this installation does not publish its transparency figures")
+        return core.query(ANONYMOUS, transparency.public_transparency_report, since, until)
+    return core.query(user.actor, transparency.transparency_report, since, until)
+
+
+def _charts(report: transparency.TransparencyReport) -> dict[str, Markup]:
+    out: dict[str, Markup] = {}
+    reports = report.table("reports")
+    if reports.rows:
+        periods = sorted({str(r[0]) for r in reports.rows})
+        reasons = sorted({str(r[1]) for r in reports.rows})
+        series = {reason: [sum(int(r[3] or 0) for r in reports.rows if r[0] == p and r[1] == reason)
+                           for p in periods] for reason in reasons}
+        out["reports"] = charts.bars(periods, series, "Reports per period, by reason", ylabel="reports")
+    actions = report.table("actions")
+    if actions.rows:
+        kinds = sorted({str(r[0]) for r in actions.rows})
+        series = {by: [sum(int(r[2] or 0) for r in actions.rows if r[0] == k and r[1] == by) for k in kinds]
+                  for by in ("human", "automated")}
+        out["actions"] = charts.bars(kinds, series, "Actions taken, by a person or automatically", ylabel="actions")
+    tta = report.table("time_to_action")
+    if tta.rows:
+        out["time_to_action"] = charts.bars([str(r[0]) for r in tta.rows],
+                                            {"median hours": [float(r[2] or 0) for r in tta.rows]},
+                                            "Median hours from first report to action, by surface", ylabel="hours")
+    return out
+
+
+def _page(request: Request, core: CoreDep, user: ConsoleUser | None, days: int) -> HTMLResponse:
+    report = _report(request, core, days, user)
+    return render(request, "transparency.html", user, report=report, charts=_charts(report), days=days,
+                  periods=PERIODS, public=user is None)
+
+
+@router.get("/transparency")
+def dashboard(request: Request, core: CoreDep, user: User, days: Days = 30) -> HTMLResponse:
+    return _page(request, core, user, days)
+
+
+@router.get("/transparency/{name}.csv")
+def export(request: Request, core: CoreDep, user: User, name: TableName, days: Days = 30) -> Response:
+    return _csv(_report(request, core, days, user), name)
+
+
+@router.get("/public/transparency")
+def public_dashboard(request: Request, core: CoreDep, days: Days = 30) -> HTMLResponse:
+    return _page(request, core, None, days)
+
+
+@router.get("/public/transparency/{name}.csv")
+def public_export(request: Request, core: CoreDep, name: TableName, days: Days = 30) -> Response:
+    return _csv(_report(request, core, days, None), name)
+
+
+def _csv(report: transparency.TransparencyReport, name: str) -> Response:
+    table = next((t for t in report.tables if t.name == name), None)
+    if table is None:
+        raise NotFound("no such table")
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(table.columns)
+    writer.writerows([_safe(cell) for cell in row] for row in table.rows)
+    filename = f"fairflag-{name}-{report.since.date().isoformat()}-{report.until.date().isoformat()}.csv"
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _safe(cell: object) -> object:
+    """A text cell a spreadsheet would run as a formula is quoted as text."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return "" if cell is None else cell
