@@ -8,6 +8,7 @@ Each page is also checked with axe-core: no serious or critical accessibility vi
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from fairflag.clock import ManualClock
 from tests.support import PASSWORD, Platform, live_server
+from tests.test_second_review import brigaded_case, well_reported_case
 
 CHROMIUM = os.environ.get("FAIRFLAG_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "console"
@@ -193,3 +196,49 @@ def test_roles_and_csrf(plat: Platform, server: str, browser: Browser, contexts:
     assert_accessible(mod)
     reused = httpx.get(f"{server}/console/queue", cookies={"ff_session": cookie["value"]}, timeout=10)
     assert reused.status_code == 303 and reused.headers["location"] == "/console/login"
+
+
+def test_senior_pages_appeal_campaign_reporter_and_dashboard(
+        plat: Platform, clock: ManualClock, server: str, browser: Browser, contexts: list[BrowserContext],
+        request: pytest.FixtureRequest) -> None:
+    """A senior resolves a creator's appeal (filed through the API), reads a campaign's graph and a member's
+    record (as a pseudonym), confirms the campaign, and reads the transparency dashboard."""
+    brigaded = brigaded_case(plat, clock)
+    decided = well_reported_case(plat, "v2")
+    decision = plat.decide_violation("mod1", decided, rule="harassment", statement="Harassment of a neighbour.")
+    filed = httpx.post(f"{server}/v1/creators/creator1/appeals", headers=plat.key, timeout=10,
+                       json={"decision_id": decision["id"], "statement": "My neighbour asked me to film."})
+    assert filed.status_code == 201, filed.text
+
+    page = open_as(browser, contexts, server, "senior1")
+    page.get_by_role("link", name="Appeals", exact=True).click()
+    page.get_by_role("link", name=filed.json()["id"]).click()
+    expect(page.get_by_text("My neighbour asked me to film.")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Upheld: the decision stands").check()
+    page.get_by_label("Reasons (sent to the appellant)").fill("The video shows a private person being mocked.")
+    page.get_by_role("button", name="Resolve appeal").click()
+    expect(page.get_by_text("Resolved: upheld.")).to_be_visible()
+    expect(page.get_by_role("button", name="Resolve appeal")).to_have_count(0)
+    assert_accessible(page)
+
+    page.goto(f"/console/cases/{brigaded}")
+    page.locator("a.badge.campaign").first.click()
+    expect(page.get_by_role("img", name="Graph of campaign")).to_be_visible()
+    assert_accessible(page)
+    shot(page, "campaign", request)
+    page.get_by_role("link", name=re.compile(r"^rp_[0-9a-f]{12}$")).first.click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Reporter rp_"))).to_be_visible()
+    assert "bot" not in page.content()  # never the account id
+    assert_accessible(page)
+    page.get_by_role("link", name="Back to the campaign").click()
+    page.get_by_label("Why this is coordinated abuse").fill("Forty day-old accounts on two devices.")
+    page.get_by_role("button", name="Confirm campaign").click()
+    expect(page.get_by_text("Done: confirmed.")).to_be_visible()
+
+    page.get_by_role("link", name="Transparency", exact=True).click()
+    expect(page.get_by_role("img", name="Reports per period, by reason")).to_be_visible()
+    expect(page.get_by_role("link", name="Download appeals.csv")).to_be_visible()
+    assert_accessible(page)
+    shot(page, "dashboard", request)
+    assert page.dialogs == []  # type: ignore[attr-defined]

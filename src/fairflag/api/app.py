@@ -10,9 +10,9 @@ from pydantic import BaseModel
 
 from fairflag import __version__
 from fairflag.api import errors
-from fairflag.api.routes import admin, campaigns, feed, moderation, platform, webhooks
+from fairflag.api.routes import admin, campaigns, feed, moderation, platform, report_links, webhooks
 from fairflag.console import PREFIX as CONSOLE_PREFIX
-from fairflag.console import create_console
+from fairflag.console import create_console, create_report_pages
 from fairflag.core import Fairflag
 from fairflag.settings import Settings
 from fairflag.worker import BackgroundWorker
@@ -52,9 +52,10 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     app.state.core = core
     app.state.worker = worker
     errors.install(app)
-    for module in (platform, moderation, campaigns, admin, feed, webhooks):
+    for module in (platform, moderation, campaigns, admin, feed, webhooks, report_links):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     app.mount(CONSOLE_PREFIX, create_console(core, public_transparency=settings.public_transparency))
+    app.mount("/report", create_report_pages(core))
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the policy in force")
     def health() -> Health:

@@ -55,6 +55,8 @@ def bars(labels: Sequence[str], series: dict[str, Sequence[float]], label: str, 
         ax.set_xticks(range(len(labels)), labels, rotation=30 if len(labels) > 6 else 0, ha="right"
                       if len(labels) > 6 else "center")
         ax.set_ylabel(ylabel)
+        top = max((v for values in series.values() for v in values), default=0)
+        ax.set_ylim(0, top * 1.1 if top > 0 else 1)
         ax.spines[["top", "right"]].set_visible(False)
         if len(series) > 1:
             ax.legend(frameon=False, fontsize=8, ncols=min(len(series), 4))
@@ -70,7 +72,7 @@ def campaign_graph(edges: Sequence[tuple[str, str]], label: str) -> Markup:
     graph.add_nodes_from(targets, side=1)
     graph.add_edges_from(edges)
     with _rc():
-        fig = Figure(figsize=(7.0, max(2.2, min(8.0, 0.18 * max(len(members), len(targets)) + 1))))
+        fig = Figure(figsize=(7.0, max(2.2, min(6.0, 0.08 * max(len(members), len(targets)) + 1))))
         ax = fig.add_subplot()
         ax.set_axis_off()
         if members:
