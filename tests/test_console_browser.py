@@ -242,3 +242,60 @@ def test_senior_pages_appeal_campaign_reporter_and_dashboard(
     assert_accessible(page)
     shot(page, "dashboard", request)
     assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_the_users_report_flow_on_a_phone(plat: Platform, clock: ManualClock, server: str, browser: Browser,
+                                          contexts: list[BrowserContext], request: pytest.FixtureRequest) -> None:
+    """At 390 px wide, without login: the link from POST /v1/report-links files one report and shows its status;
+    a reused, expired or forged link is refused with a page that says so."""
+    plat.account("creator1")
+    plat.subject("video-1", "video", "creator1", views=40)
+
+    def new_link() -> str:
+        r = httpx.post(f"{server}/v1/report-links", headers=plat.key, timeout=10,
+                       json={"reporter_id": "ana", "subject_id": "video-1"})
+        assert r.status_code == 201, r.text
+        return r.json()["path"]  # type: ignore[no-any-return]
+
+    ctx = browser.new_context(base_url=server, viewport={"width": 390, "height": 844}, is_mobile=True)
+    contexts.append(ctx)
+    page = ctx.new_page()
+    path = new_link()
+    page.goto(path)
+    expect(page.get_by_role("heading", name="Report this video")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    assert_accessible(page)
+    page.get_by_label("Harassment or bullying of a person.").check()
+    page.get_by_label("Anything to add?").fill("He posts my home address under every video.")
+    page.locator("summary", has_text="Is it illegal?").click()
+    page.get_by_label("I believe this content is illegal").check()
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("alert")).to_contain_text("Explain why")  # the notice is incomplete: asked again
+    expect(page.get_by_label("Anything to add?")).to_have_value("He posts my home address under every video.")
+    page.get_by_label("I believe this content is illegal").uncheck()
+    shot(page, "report-form", request)
+    page.get_by_role("button", name="Send report").click()
+    expect(page).to_have_url(f"{server}{path}/done")
+    expect(page.get_by_role("heading", name="Thank you, your report was sent")).to_be_visible()
+    expect(page.get_by_text("waiting for review")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(page)
+    page.get_by_role("button", name="Mute creator1").click()
+    expect(page.get_by_text("you asked to mute")).to_be_visible()
+    shot(page, "report-flow", request)
+
+    response = page.goto(path)  # the link is spent
+    assert response is not None and response.status == 409
+    expect(page.get_by_role("heading", name="This link was already used")).to_be_visible()
+    assert_accessible(page)
+    token = path.rsplit("/", 1)[1]
+    response = page.goto(f"/report/{token[:-3]}abc")
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()
+    fresh = new_link()
+    clock.advance(901)
+    response = page.goto(fresh)
+    assert response is not None and response.status == 410
+    expect(page.get_by_role("heading", name="This link has expired")).to_be_visible()
+    assert_accessible(page)
+    assert [r["reason"] for r in plat.reporter_view("ana")["reports"]] == ["harassment"]

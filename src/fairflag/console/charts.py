@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import Sequence
 
+import matplotlib
 import networkx as nx
 from markupsafe import Markup, escape
 from matplotlib.figure import Figure
@@ -26,11 +27,8 @@ _RC = {"svg.fonttype": "none", "svg.hashsalt": "fairflag", "font.size": 9}
 
 
 def _svg(fig: Figure, label: str) -> Markup:
-    import matplotlib
-
     buf = io.StringIO()
-    with matplotlib.rc_context(_RC):
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = _PROLOGUE.sub("", _METADATA.sub("", _STYLE.sub("", buf.getvalue())), count=1)
     text = _STYLE_ATTR.sub(_attributes, text)
     return Markup(text.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1))
@@ -43,7 +41,7 @@ def _attributes(match: re.Match[str]) -> str:
 
 def bars(labels: Sequence[str], series: dict[str, Sequence[float]], label: str, *, ylabel: str = "") -> Markup:
     """Grouped (or single) vertical bars, one group per label."""
-    with _rc():
+    with matplotlib.rc_context(_RC):  # also while saving: the SVG options
         fig = Figure(figsize=(7.0, 2.6))
         ax = fig.add_subplot()
         n = max(1, len(series))
@@ -59,7 +57,7 @@ def bars(labels: Sequence[str], series: dict[str, Sequence[float]], label: str, 
         ax.set_ylim(0, top * 1.1 if top > 0 else 1)
         ax.spines[["top", "right"]].set_visible(False)
         if len(series) > 1:
-            ax.legend(frameon=False, fontsize=8, ncols=min(len(series), 4))
+            ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         return _svg(fig, label)
 
 
@@ -71,7 +69,7 @@ def campaign_graph(edges: Sequence[tuple[str, str]], label: str) -> Markup:
     graph.add_nodes_from(members, side=0)
     graph.add_nodes_from(targets, side=1)
     graph.add_edges_from(edges)
-    with _rc():
+    with matplotlib.rc_context(_RC):  # also while saving: the SVG options
         fig = Figure(figsize=(7.0, max(2.2, min(6.0, 0.08 * max(len(members), len(targets)) + 1))))
         ax = fig.add_subplot()
         ax.set_axis_off()
@@ -89,8 +87,3 @@ def campaign_graph(edges: Sequence[tuple[str, str]], label: str) -> Markup:
                          fontsize=9, color=_INK)
         return _svg(fig, label)
 
-
-def _rc():  # type: ignore[no-untyped-def]
-    import matplotlib
-
-    return matplotlib.rc_context(_RC)
