@@ -188,6 +188,16 @@ def test_roles_and_csrf(plat: Platform, server: str, browser: Browser, contexts:
     expect(auditor.get_by_role("cell", name="platform:report:filed").first).to_be_visible()
     assert_accessible(auditor)
 
+    admin = open_as(browser, contexts, server, "admin1")
+    admin.get_by_role("link", name="Admin").click()
+    admin.get_by_label("What it is for").fill("second platform")
+    admin.get_by_role("button", name="Create key").click()
+    expect(admin.locator("code.secret")).to_contain_text("ffk.")  # shown once
+    assert_accessible(admin)
+    admin.get_by_role("link", name="Deliveries").click()
+    expect(admin.get_by_role("heading", name="Dead letters")).to_be_visible()
+    assert_accessible(admin)
+
     # Logging out ends the session on the server: the old cookie no longer opens the queue.
     cookie = next(c for c in mod.context.cookies() if c["name"] == "ff_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
