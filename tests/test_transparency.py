@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 
@@ -86,3 +86,25 @@ def test_dashboard_csv_and_the_public_page(plat: Platform, clock: ManualClock) -
     assert "/console/public/transparency/reports.csv" in page.text
     rows = list(csv.reader(io.StringIO(public.get("/console/public/transparency/reports.csv").text)))
     assert rows[0] == ["period_start", "reason", "surface", "reports"] and len(rows) == 3
+
+
+def test_reports_are_counted_by_utc_day_and_folded_into_weeks(plat: Platform, clock: ManualClock) -> None:
+    plat.account("creator1")
+    plat.subject("v1", owner_id="creator1")
+    start = clock.now().replace(hour=23, minute=30, second=0, microsecond=0)
+    for i, offset in enumerate((timedelta(0), timedelta(hours=1), timedelta(days=8))):  # 23:30, 00:30 next day
+        clock.set(start + offset)
+        plat.report(f"r{i}", "v1", "spam")
+    until = clock.now() + timedelta(seconds=1)
+    daily = plat.core.query(CLI, transparency.transparency_report, until - timedelta(days=30), until)
+    first = start.date()
+    assert [(r[0], r[3]) for r in daily.table("reports").rows] == [
+        (first.isoformat(), 1), ((first + timedelta(1)).isoformat(), 1), ((first + timedelta(8)).isoformat(), 1)]
+    weekly = plat.core.query(CLI, transparency.transparency_report, until - timedelta(days=90), until)
+    since = (until - timedelta(days=90)).date()
+    buckets = {str(r[0]): r[3] for r in weekly.table("reports").rows}
+    expected: dict[str, int] = {}
+    for day in (first, first + timedelta(1), first + timedelta(8)):
+        week = (since + timedelta(days=7 * ((day - since).days // 7))).isoformat()
+        expected[week] = expected.get(week, 0) + 1
+    assert buckets == expected and all((date.fromisoformat(b) - since).days % 7 == 0 for b in buckets)

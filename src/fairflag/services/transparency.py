@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -71,18 +72,31 @@ def build(ctx: Context, since: datetime, until: datetime) -> TransparencyReport:
     return TransparencyReport(since=since, until=until, bucket_days=bucket, tables=tables)
 
 
-def _bucket(at: datetime, since: datetime, days: int) -> str:
-    start = since + timedelta(days=days * ((at - since) // timedelta(days=days)))
-    return start.date().isoformat()
+def _utc_day(ctx: Context, column: Any) -> Any:
+    """The UTC calendar day of a timestamp column as ``YYYY-MM-DD``, computed by the database (SQLite stores UTC
+    ISO text; PostgreSQL a timestamptz, read in UTC whatever the session's time zone)."""
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.date(column)
+
+
+def _bucket(day: str, since: datetime, days: int) -> str:
+    start = since.date()
+    offset = (date.fromisoformat(day) - start).days
+    return (start + timedelta(days=days * (offset // days))).isoformat()
 
 
 def _reports_over_time(ctx: Context, since: datetime, until: datetime, days: int) -> Table:
+    """Grouped by UTC day in the database (one row per day, reason and surface, however many reports), then
+    folded into buckets of ``days`` days counted from the period's first day."""
     counts: Counter[tuple[str, str, str]] = Counter()
+    day = _utc_day(ctx, Report.reported_at)
     rows = ctx.session.execute(
-        select(Report.reported_at, Report.reason, Subject.surface).join(Subject, Subject.id == Report.subject_id)
-        .where(Report.reported_at >= since, Report.reported_at < until).execution_options(yield_per=5000))
-    for at, reason, surface in rows:
-        counts[(_bucket(at, since, days), reason, surface)] += 1
+        select(day, Report.reason, Subject.surface, func.count()).join(Subject, Subject.id == Report.subject_id)
+        .where(Report.reported_at >= since, Report.reported_at < until)
+        .group_by(day, Report.reason, Subject.surface))
+    for on, reason, surface, n in rows:
+        counts[(_bucket(str(on), since, days), reason, surface)] += int(n)
     return Table(name="reports", title="Reports by reason and surface over time",
                  columns=["period_start", "reason", "surface", "reports"],
                  rows=[[*key, n] for key, n in sorted(counts.items())])
