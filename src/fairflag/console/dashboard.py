@@ -48,7 +48,8 @@ def _charts(report: transparency.TransparencyReport) -> dict[str, Markup]:
         reasons = sorted({str(r[1]) for r in reports.rows})
         series = {reason: [sum(int(r[3] or 0) for r in reports.rows if r[0] == p and r[1] == reason)
                            for p in periods] for reason in reasons}
-        out["reports"] = charts.bars(periods, series, "Reports per period, by reason", ylabel="reports")
+        out["reports"] = charts.bars(periods, series, "Reports per period, by reason", ylabel="reports",
+                                     stacked=True)
     actions = report.table("actions")
     if actions.rows:
         kinds = sorted({str(r[0]) for r in actions.rows})
