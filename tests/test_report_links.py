@@ -9,7 +9,7 @@ from fairflag.clock import ManualClock
 from fairflag.console.headers import HEADERS
 from fairflag.delivery.events import problems
 from fairflag.services import report_links
-from tests.support import Platform
+from tests.support import Platform, all_at_once
 
 EMAIL = "ana.reporter@example.org"
 
@@ -130,3 +130,19 @@ def test_block_or_mute_once_delivered_to_the_platform(plat: Platform, clock: Man
     clock.advance(report_links.AFTER_USE.total_seconds() + 1)
     assert client.get(f"{path}/done").status_code == 410
     assert re.search(r"expired", client.get(f"{path}/done").text)
+
+
+def test_one_link_files_one_report_even_when_sent_at_once(plat: Platform) -> None:
+    path = setup(plat)
+    token = path.rsplit("/", 1)[1]
+    body = report_links.LinkReportIn(reason="spam")
+
+    def send(_: int) -> str:
+        try:
+            plat.core.run(report_links.VISITOR, report_links.file_via_link, token, body)
+        except report_links.LinkUsed:
+            return "refused"
+        return "filed"
+
+    assert sorted(all_at_once(6, send)) == ["filed"] + ["refused"] * 5
+    assert len(plat.reporter_view("ana")["reports"]) == 1
