@@ -129,3 +129,27 @@ def test_reporter_page_shows_a_pseudonym_and_a_record_never_the_account(plat: Pl
     assert client.get(f"/console/reporters/{pseudonym}?case=nope").status_code == 404
     assert client.get("/console/reporters/bot1?case=" + case_id).status_code == 422  # no lookup by account id
     assert client.get("/console/reporters/rp_000000000000?case=" + case_id).status_code == 404
+
+
+def test_overturning_a_reporters_appeal_takes_the_new_decision(plat: Platform) -> None:
+    case_id = well_reported_case(plat)
+    plat.claim("mod1", case_id)
+    cleared = plat.decide("mod1", case_id, outcome="no_violation", statement="Banter.")
+    r = plat.client.post("/v1/reporters/v2-r0/appeals", headers=plat.key,
+                         json={"decision_id": cleared["id"], "statement": "It is a threat."})
+    assert r.status_code == 201, r.text
+    appeal_id = r.json()["id"]
+    client = plat.client
+    console_login(client, "senior1")
+    page = client.get(f"/console/appeals/{appeal_id}").text
+    assert "v2-r0" not in page and re.search(r"reporter <code>rp_[0-9a-f]{12}</code>", page)  # a pseudonym
+    assert 'name="action"' in page and 'name="rule"' in page
+    token = form_token(client, f"/console/appeals/{appeal_id}")
+    r = client.post(f"/console/appeals/{appeal_id}/resolution", follow_redirects=False, data={
+        "csrf_token": token, "outcome": "overturned", "statement": "A threat after all, marker 5c2e.",
+        "action": "remove", "rule": "harassment", "duration_days": ""})
+    assert r.status_code == 303, r.text
+    page = client.get(r.headers["location"]).text
+    assert "New decision" in page
+    assert [s["facts_and_circumstances"] for s in plat.notices("creator1")["statements"]] == [
+        "A threat after all, marker 5c2e."]
