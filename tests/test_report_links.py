@@ -3,6 +3,7 @@ the only credential: single use, short-lived, bound to one reporter and one subj
 
 from __future__ import annotations
 
+import json
 import re
 
 from fairflag.clock import ManualClock
@@ -146,3 +147,26 @@ def test_one_link_files_one_report_even_when_sent_at_once(plat: Platform) -> Non
 
     assert sorted(all_at_once(6, send)) == ["filed"] + ["refused"] * 5
     assert len(plat.reporter_view("ana")["reports"]) == 1
+
+
+def test_link_input_is_strict_and_published(plat: Platform) -> None:
+    setup(plat)
+    for body in ({"reporter_id": "a\ud800"}, {"reporter_id": "a\x00b"}, {"reporter_id": "  "}, {"ttl_s": "900"},
+                 {"ttl_s": 900.5}, {"extra": 1}):
+        raw = json.dumps({"reporter_id": "ana", "subject_id": "v1", **body})  # ASCII escapes, as clients send
+        r = plat.client.post("/v1/report-links", content=raw.encode(),
+                             headers={**plat.key, "content-type": "application/json"})
+        assert r.status_code == 422, (body, r.text)
+    schema = plat.client.get("/openapi.json").json()["components"]["schemas"]["ReportLinkIn"]["properties"]
+    assert "pattern" in schema["reporter_id"] and "pattern" in schema["subject_id"]
+
+
+def test_what_the_page_refuses_is_asked_again_never_stored(plat: Platform) -> None:
+    path = setup(plat)
+    for data in ({"reason": "spam", "text": "a\x00b"}, {"reason": "spam", "evidence": "https://x.y/\x01"},
+                 {"reason": "illegal_content", "illegal": "yes", "explanation": "why", "location": "https://x.y/1",
+                  "name": "N\x00", "email": "n@x.y", "good_faith": "yes"}, {"reason": "nope"}):
+        r = plat.client.post(path, data=data, follow_redirects=False)
+        assert r.status_code == 422 and 'role="alert"' in r.text, (data, r.status_code)
+    assert plat.reporter_view("ana")["reports"] == []
+    assert plat.client.post(path, data={"reason": "spam"}, follow_redirects=False).status_code == 303

@@ -26,11 +26,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, Strict, field_validator
 from sqlalchemy import func, select, update
 
 from fairflag.delivery import events as delivered
@@ -75,10 +76,26 @@ class FollowUpDone(Conflict):
     code = "follow_up_done"
 
 
+# An id the platform chose, as the API publishes it: no control character, not blank, valid Unicode (a lone
+# surrogate would make PostgreSQL refuse the row). The pattern goes into the OpenAPI spec.
+_ID_PATTERN = r"^[^\u0000-\u001f\u007f]*[^\s\u0000-\u001f\u007f][^\u0000-\u001f\u007f]*$"
+_REFUSED = re.compile(_ID_PATTERN)
+
+
+def _platform_id(value: str) -> str:
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value) or not _REFUSED.match(value):
+        raise ValueError("must be valid Unicode without control characters, and not blank")
+    return value
+
+
+PlatformId = Annotated[str, AfterValidator(_platform_id),
+                       Field(min_length=1, max_length=200, json_schema_extra={"pattern": _ID_PATTERN})]
+
+
 class ReportLinkIn(Input):
-    reporter_id: str = Field(min_length=1, description="The platform's id of the user who will report.")
-    subject_id: str = Field(min_length=1, description="What they will report (upserted beforehand).")
-    ttl_s: int = Field(900, ge=60, le=3600, description="How long the link works, in seconds.")
+    reporter_id: PlatformId = Field(description="The platform's id of the user who will report.")
+    subject_id: PlatformId = Field(description="What they will report (upserted beforehand).")
+    ttl_s: Annotated[int, Strict()] = Field(900, ge=60, le=3600, description="How long the link works, in seconds.")
 
 
 class ReportLinkOut(BaseModel):
@@ -103,7 +120,26 @@ class LinkForm(BaseModel):
     max_evidence_urls: int
 
 
-class IllegalNotice(Input):
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _clean(value: object) -> object:
+    """What a person typed into the page: no NUL or control character (tab and newlines aside) and valid
+    Unicode, so every database stores it and gives it back."""
+    items = value if isinstance(value, list) else [value]
+    if any(isinstance(v, str) and _CONTROLS.search(v) for v in items):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+class _PageInput(Input):
+    @field_validator("*", mode="before")
+    @classmethod
+    def _typed_text(cls, value: object) -> object:
+        return _clean(value)
+
+
+class IllegalNotice(_PageInput):
     """DSA Art. 16(2): why the content is illegal, where exactly it is, who says so, in good faith."""
 
     explanation: str
@@ -113,7 +149,7 @@ class IllegalNotice(Input):
     good_faith: bool = False
 
 
-class LinkReportIn(Input):
+class LinkReportIn(_PageInput):
     reason: str
     text: str | None = None
     evidence_urls: list[str] = Field(default_factory=list)
