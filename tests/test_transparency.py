@@ -64,8 +64,8 @@ def test_dashboard_csv_and_the_public_page(plat: Platform, clock: ManualClock) -
     scenario(plat, clock)
     client = plat.client
     assert client.get("/console/transparency", follow_redirects=False).status_code == 303  # login first
-    assert client.get("/console/public/transparency").status_code == 404  # not published by default
-    assert client.get("/console/public/transparency/actions.csv").status_code == 404
+    assert client.get("/transparency/").status_code == 404  # not published by default
+    assert client.get("/transparency/actions.csv").status_code == 404
     console_login(client, "auditor1")
     page = client.get("/console/transparency?days=7")
     assert page.status_code == 200 and page.text.count('<svg role="img"') == 3
@@ -81,11 +81,14 @@ def test_dashboard_csv_and_the_public_page(plat: Platform, clock: ManualClock) -
 
     public = TestClient(create_app(Settings(run_background=False, auto_migrate=False, public_transparency=True),
                                    core=plat.core))
-    page = public.get("/console/public/transparency")
+    page = public.get("/transparency/")
     assert page.status_code == 200 and "Transparency report" in page.text and "Log out" not in page.text
-    assert "/console/public/transparency/reports.csv" in page.text
-    rows = list(csv.reader(io.StringIO(public.get("/console/public/transparency/reports.csv").text)))
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+    assert 'href="/transparency/reports.csv?days=30"' in page.text
+    rows = list(csv.reader(io.StringIO(public.get("/transparency/reports.csv").text)))
     assert rows[0] == ["period_start", "reason", "surface", "reports"] and len(rows) == 3
+    assert public.get("/transparency/nope.csv").status_code == 404
+    assert public.get("/transparency/?days=9999").status_code == 422
 
 
 def test_reports_are_counted_by_utc_day_and_folded_into_weeks(plat: Platform, clock: ManualClock) -> None:

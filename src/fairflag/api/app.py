@@ -10,9 +10,13 @@ from pydantic import BaseModel
 
 from fairflag import __version__
 from fairflag.api import errors
-from fairflag.api.routes import admin, campaigns, feed, moderation, platform, report_links, webhooks
+from fairflag.api.routes import admin, campaigns, feed, moderation, platform, webhooks
+from fairflag.api.routes.report_links import router as report_links_router
 from fairflag.console import PREFIX as CONSOLE_PREFIX
-from fairflag.console import create_console, create_report_pages
+from fairflag.console import create_console
+from fairflag.console.dashboard import PUBLIC_PREFIX, create_public_transparency
+from fairflag.console.reportpage import PREFIX as REPORT_PREFIX
+from fairflag.console.reportpage import create_report_pages
 from fairflag.core import Fairflag
 from fairflag.settings import Settings
 from fairflag.worker import BackgroundWorker
@@ -52,14 +56,20 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     app.state.core = core
     app.state.worker = worker
     errors.install(app)
-    for module in (platform, moderation, campaigns, admin, feed, webhooks, report_links):
+    for module in (platform, moderation, campaigns, admin, feed, webhooks):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
-    app.mount(CONSOLE_PREFIX, create_console(core, public_transparency=settings.public_transparency))
-    app.mount("/report", create_report_pages(core))
+    app.mount(CONSOLE_PREFIX, create_console(core))
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the policy in force")
     def health() -> Health:
         return Health(status="ok", version=__version__, policy_version=core.policy.full_version,
                       database=core.db.dialect)
+
+    # The user's report page, reached with a signed link from POST /v1/report-links; and the transparency
+    # figures without login, where the operator publishes them.
+    app.include_router(report_links_router, responses=errors.ERROR_RESPONSES)
+    app.mount(REPORT_PREFIX, create_report_pages(core))
+    if settings.public_transparency:
+        app.mount(PUBLIC_PREFIX, create_public_transparency(core))
 
     return app

@@ -4,6 +4,5 @@ It holds no moderation rule of its own; it translates forms into use-case calls 
 """
 
 from fairflag.console.app import PREFIX, create_console
-from fairflag.console.reportpage import create_report_pages
 
-__all__ = ["PREFIX", "create_console", "create_report_pages"]
+__all__ = ["PREFIX", "create_console"]

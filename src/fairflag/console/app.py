@@ -21,11 +21,10 @@ from fairflag.domain.errors import DomainError
 PREFIX = session.PREFIX
 
 
-def create_console(core: Fairflag, *, public_transparency: bool = False) -> FastAPI:
+def create_console(core: Fairflag) -> FastAPI:
     console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     console.state.core = core
     console.state.templates = make_templates()
-    console.state.public_transparency = public_transparency
     console.add_middleware(SecurityHeaders)
     console.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     console.include_router(routes.router)

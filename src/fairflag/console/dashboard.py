@@ -1,6 +1,6 @@
 """The transparency dashboard: the figures of :mod:`fairflag.services.transparency` as server-drawn charts,
-tables and one CSV per table. The operator may also publish a read-only copy without login
-(``FAIRFLAG_PUBLIC_TRANSPARENCY``)."""
+tables and one CSV per table. The operator may also publish a read-only copy without login at
+:data:`PUBLIC_PREFIX` (``FAIRFLAG_PUBLIC_TRANSPARENCY``): its own small app, mounted only then."""
 
 from __future__ import annotations
 
@@ -9,33 +9,38 @@ import io
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fairflag.console import charts
-from fairflag.console.routes import CoreDep, User, render
+from fairflag.console.headers import SecurityHeaders
+from fairflag.console.routes import PREFIX, CoreDep, User, render
 from fairflag.console.session import ANONYMOUS, ConsoleUser
+from fairflag.console.templates import make_templates
+from fairflag.core import Fairflag
 from fairflag.domain.errors import NotFound
 from fairflag.services import transparency
 
+PUBLIC_PREFIX = "/transparency"
 router = APIRouter()
+public_router = APIRouter()
 Days = Annotated[int, Query(ge=1, le=transparency.MAX_PERIOD.days)]
 TableName = Annotated[str, Path(pattern=r"^[a-z_]{1,40}$")]
 PERIODS = (7, 30, 90, 365)
 
 
-class PublicPageOff(NotFound):
-    code = "not_published"
+class TableNotFound(NotFound):
+    code = "table_not_found"
 
 
-def _report(request: Request, core: CoreDep, days: int, user: ConsoleUser | None) -> transparency.TransparencyReport:
-    """Signed in, the console's figures; without a user, the public page's, if the operator publishes them."""
+def _report(core: Fairflag, days: int, user: ConsoleUser | None) -> transparency.TransparencyReport:
+    """Signed in, the console's figures; without a user, the public page's (mounted only when published)."""
     until = core.clock.now() + timedelta(seconds=1)  # the period ends after this second, which counts
     since = until - timedelta(days=days)
     if user is None:
-        if not request.app.state.public_transparency:
-            raise PublicPageOff("this installation does not publish its transparency figures")
         return core.query(ANONYMOUS, transparency.public_transparency_report, since, until)
     return core.query(user.actor, transparency.transparency_report, since, until)
 
@@ -64,36 +69,16 @@ def _charts(report: transparency.TransparencyReport) -> dict[str, Markup]:
     return out
 
 
-def _page(request: Request, core: CoreDep, user: ConsoleUser | None, days: int) -> HTMLResponse:
-    report = _report(request, core, days, user)
+def _page(request: Request, core: Fairflag, user: ConsoleUser | None, days: int, csv_base: str) -> HTMLResponse:
+    report = _report(core, days, user)
     return render(request, "transparency.html", user, report=report, charts=_charts(report), days=days,
-                  periods=PERIODS, public=user is None)
-
-
-@router.get("/transparency")
-def dashboard(request: Request, core: CoreDep, user: User, days: Days = 30) -> HTMLResponse:
-    return _page(request, core, user, days)
-
-
-@router.get("/transparency/{name}.csv")
-def export(request: Request, core: CoreDep, user: User, name: TableName, days: Days = 30) -> Response:
-    return _csv(_report(request, core, days, user), name)
-
-
-@router.get("/public/transparency")
-def public_dashboard(request: Request, core: CoreDep, days: Days = 30) -> HTMLResponse:
-    return _page(request, core, None, days)
-
-
-@router.get("/public/transparency/{name}.csv")
-def public_export(request: Request, core: CoreDep, name: TableName, days: Days = 30) -> Response:
-    return _csv(_report(request, core, days, None), name)
+                  periods=PERIODS, public=user is None, csv_base=csv_base)
 
 
 def _csv(report: transparency.TransparencyReport, name: str) -> Response:
     table = next((t for t in report.tables if t.name == name), None)
     if table is None:
-        raise NotFound("no such table")
+        raise TableNotFound("no such table")
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(table.columns)
@@ -108,3 +93,53 @@ def _safe(cell: object) -> object:
     if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + cell
     return "" if cell is None else cell
+
+
+# --- in the console ----------------------------------------------------------------------------------------
+
+@router.get("/transparency")
+def dashboard(request: Request, core: CoreDep, user: User, days: Days = 30) -> HTMLResponse:
+    return _page(request, core, user, days, f"{PREFIX}/transparency/")
+
+
+@router.get("/transparency/{name}.csv")
+def export(core: CoreDep, user: User, name: TableName, days: Days = 30) -> Response:
+    return _csv(_report(core, days, user), name)
+
+
+# --- published, without login ------------------------------------------------------------------------------
+
+@public_router.get("/")
+def public_dashboard(request: Request, core: CoreDep, days: Days = 30) -> HTMLResponse:
+    return _page(request, core, None, days, f"{PUBLIC_PREFIX}/")
+
+
+@public_router.get("/{name}.csv")
+def public_export(core: CoreDep, name: TableName, days: Days = 30) -> Response:
+    return _csv(_report(core, days, None), name)
+
+
+def create_public_transparency(core: Fairflag) -> FastAPI:
+    public = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    public.state.core = core
+    public.state.templates = make_templates()
+    public.add_middleware(SecurityHeaders)
+    public.include_router(public_router)
+
+    def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+        return render(request, "error.html", None, status, title="Not found" if status == 404 else "Not accepted",
+                      message=message)
+
+    @public.exception_handler(NotFound)
+    async def _missing(request: Request, exc: NotFound) -> HTMLResponse:
+        return error_page(request, 404, exc.message)
+
+    @public.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, _: RequestValidationError) -> HTMLResponse:
+        return error_page(request, 422, "Choose a period of 1 to 400 days.")
+
+    @public.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
+        return error_page(request, exc.status_code, str(exc.detail))
+
+    return public
