@@ -25,7 +25,7 @@ from tests.test_second_review import brigaded_case, well_reported_case
 CHROMIUM = os.environ.get("FAIRFLAG_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "console"
 XSS = "<script>alert(1)</script>"
-FIRST_OPINION = "First opinion: removal for hate, marker 7f3a9c"
+FIRST_OPINION = "First opinion: removal for hate, marker 7f3a9q"
 FINAL_STATEMENT = "The video attacks a group for its religion (rule: hate), marker 4be21d"
 
 
@@ -141,11 +141,11 @@ def test_decide_a_case_end_to_end(plat: Platform, server: str, browser: Browser,
     expect(second.locator("table.queue tbody tr").first).to_contain_text("awaiting second review")
     second.goto(f"/console/cases/{case_id}")
     html = second.content()
-    for trace in (FIRST_OPINION, "7f3a9c", "first_opinion", plat.user_id("mod1")):
+    for trace in (FIRST_OPINION, "7f3a9q", "first_opinion", plat.user_id("mod1")):
         assert trace not in html, trace
     second.get_by_role("button", name="Claim", exact=True).click()
     html = second.content()
-    assert FIRST_OPINION not in html and "7f3a9c" not in html
+    assert FIRST_OPINION not in html and "7f3a9q" not in html
     assert_accessible(second)
     decide(second, FINAL_STATEMENT)
     expect(second.get_by_text("Decided.")).to_be_visible()
