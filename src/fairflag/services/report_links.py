@@ -184,12 +184,13 @@ def _signature(ctx: Context, link_id: str, reporter_id: str, subject_id: str, ex
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def _verified(ctx: Context, token: str, *, lock: bool = False) -> ReportLink:
-    """The link's row if ``token`` is one this installation signed and it has not expired."""
+def _verified(ctx: Context, token: str) -> ReportLink:
+    """The link's row if ``token`` is one this installation signed, for that row's reporter, subject and expiry
+    (whether it expired or was used is for the caller: each use case says what it allows)."""
     parts = token.split(".")
     if len(parts) != 3 or not parts[1].isdigit() or len(token) > 300:
         raise LinkForged("this link is not valid")
-    link = ctx.session.get(ReportLink, parts[0], with_for_update=lock or None)
+    link = ctx.session.get(ReportLink, parts[0])
     if link is None:
         raise LinkForged("this link is not valid")
     expected = _signature(ctx, link.id, link.reporter_id, link.subject_id, int(parts[1]))
