@@ -68,7 +68,7 @@ def test_dashboard_csv_and_the_public_page(plat: Platform, clock: ManualClock) -
     assert client.get("/transparency/actions.csv").status_code == 404
     console_login(client, "auditor1")
     page = client.get("/console/transparency?days=7")
-    assert page.status_code == 200 and page.text.count('<svg role="img"') == 3
+    assert page.status_code == 200 and page.text.count('<svg role="img"') == 4
     assert "<style" not in page.text and " style=" not in page.text  # the CSP allows no inline style
     assert "Median time from first report to action" in page.text
     assert client.get("/console/transparency?days=0").status_code == 422

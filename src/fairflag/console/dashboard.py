@@ -45,27 +45,31 @@ def _report(core: Fairflag, days: int, user: ConsoleUser | None) -> transparency
     return core.query(user.actor, transparency.transparency_report, since, until)
 
 
-def _charts(report: transparency.TransparencyReport) -> dict[str, Markup]:
-    out: dict[str, Markup] = {}
+def _charts(report: transparency.TransparencyReport) -> dict[str, list[Markup]]:
+    """The charts drawn above each table (by table name); the table itself stays the reference."""
+    out: dict[str, list[Markup]] = {}
     reports = report.table("reports")
     if reports.rows:
         periods = sorted({str(r[0]) for r in reports.rows})
-        reasons = sorted({str(r[1]) for r in reports.rows})
-        series = {reason: [sum(int(r[3] or 0) for r in reports.rows if r[0] == p and r[1] == reason)
-                           for p in periods] for reason in reasons}
-        out["reports"] = charts.bars(periods, series, "Reports per period, by reason", ylabel="reports",
-                                     stacked=True)
+        for column, by in ((1, "reason"), (2, "surface")):
+            keys = sorted({str(r[column]) for r in reports.rows})
+            series = {k: [sum(int(r[3] or 0) for r in reports.rows if r[0] == p and r[column] == k) for p in periods]
+                      for k in keys}
+            out.setdefault("reports", []).append(
+                charts.bars(periods, series, f"Reports per period, by {by}", ylabel="reports", stacked=True))
     actions = report.table("actions")
     if actions.rows:
         kinds = sorted({str(r[0]) for r in actions.rows})
         series = {by: [sum(int(r[2] or 0) for r in actions.rows if r[0] == k and r[1] == by) for k in kinds]
                   for by in ("human", "automated")}
-        out["actions"] = charts.bars(kinds, series, "Actions taken, by a person or automatically", ylabel="actions")
+        out["actions"] = [charts.bars(kinds, series, "Actions taken, by a person or automatically",
+                                      ylabel="actions")]
     tta = report.table("time_to_action")
     if tta.rows:
-        out["time_to_action"] = charts.bars([str(r[0]) for r in tta.rows],
-                                            {"median hours": [float(r[2] or 0) for r in tta.rows]},
-                                            "Median hours from first report to action, by surface", ylabel="hours")
+        out["time_to_action"] = [charts.bars([str(r[0]) for r in tta.rows],
+                                             {"median hours": [float(r[2] or 0) for r in tta.rows]},
+                                             "Median hours from first report to action, by surface",
+                                             ylabel="hours")]
     return out
 
 
