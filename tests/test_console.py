@@ -192,9 +192,9 @@ def test_queue_badges_campaign_and_held_follow_up(plat: Platform, clock: ManualC
 
     plat.claim("mod2", brigaded)
     plat.decide("mod2", brigaded, confirm=False, outcome="violation", action="remove", rule="harassment",
-                statement="Targeted harassment, marker 5d1e")
+                statement="Targeted harassment, marker 5d1q")
     row = next(r for r in client.get("/console/queue?status=second_review").text.split("<tr>")[2:] if brigaded in r)
     assert "awaiting second review" in row
     page = client.get(f"/console/cases/{brigaded}").text
-    assert "5d1e" not in page and plat.user_id("mod2") not in page and "first_opinion" not in page
+    assert "5d1q" not in page and plat.user_id("mod2") not in page and "first_opinion" not in page
     assert 'name="outcome"' not in page  # mod1 has not claimed it: no decision form yet

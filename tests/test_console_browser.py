@@ -8,6 +8,7 @@ Each page is also checked with axe-core: no serious or critical accessibility vi
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,14 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from fairflag.clock import ManualClock
 from tests.support import PASSWORD, Platform, live_server
+from tests.test_second_review import brigaded_case, well_reported_case
 
 CHROMIUM = os.environ.get("FAIRFLAG_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "console"
 XSS = "<script>alert(1)</script>"
-FIRST_OPINION = "First opinion: removal for hate, marker 7f3a9c"
+FIRST_OPINION = "First opinion: removal for hate, marker 7f3a9q"
 FINAL_STATEMENT = "The video attacks a group for its religion (rule: hate), marker 4be21d"
 
 
@@ -138,11 +141,11 @@ def test_decide_a_case_end_to_end(plat: Platform, server: str, browser: Browser,
     expect(second.locator("table.queue tbody tr").first).to_contain_text("awaiting second review")
     second.goto(f"/console/cases/{case_id}")
     html = second.content()
-    for trace in (FIRST_OPINION, "7f3a9c", "first_opinion", plat.user_id("mod1")):
+    for trace in (FIRST_OPINION, "7f3a9q", "first_opinion", plat.user_id("mod1")):
         assert trace not in html, trace
     second.get_by_role("button", name="Claim", exact=True).click()
     html = second.content()
-    assert FIRST_OPINION not in html and "7f3a9c" not in html
+    assert FIRST_OPINION not in html and "7f3a9q" not in html
     assert_accessible(second)
     decide(second, FINAL_STATEMENT)
     expect(second.get_by_text("Decided.")).to_be_visible()
@@ -185,6 +188,16 @@ def test_roles_and_csrf(plat: Platform, server: str, browser: Browser, contexts:
     expect(auditor.get_by_role("cell", name="platform:report:filed").first).to_be_visible()
     assert_accessible(auditor)
 
+    admin = open_as(browser, contexts, server, "admin1")
+    admin.get_by_role("link", name="Admin").click()
+    admin.get_by_label("What it is for").fill("second platform")
+    admin.get_by_role("button", name="Create key").click()
+    expect(admin.locator("code.secret")).to_contain_text("ffk.")  # shown once
+    assert_accessible(admin)
+    admin.get_by_role("link", name="Deliveries").click()
+    expect(admin.get_by_role("heading", name="Dead letters")).to_be_visible()
+    assert_accessible(admin)
+
     # Logging out ends the session on the server: the old cookie no longer opens the queue.
     cookie = next(c for c in mod.context.cookies() if c["name"] == "ff_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
@@ -193,3 +206,106 @@ def test_roles_and_csrf(plat: Platform, server: str, browser: Browser, contexts:
     assert_accessible(mod)
     reused = httpx.get(f"{server}/console/queue", cookies={"ff_session": cookie["value"]}, timeout=10)
     assert reused.status_code == 303 and reused.headers["location"] == "/console/login"
+
+
+def test_senior_pages_appeal_campaign_reporter_and_dashboard(
+        plat: Platform, clock: ManualClock, server: str, browser: Browser, contexts: list[BrowserContext],
+        request: pytest.FixtureRequest) -> None:
+    """A senior resolves a creator's appeal (filed through the API), reads a campaign's graph and a member's
+    record (as a pseudonym), confirms the campaign, and reads the transparency dashboard."""
+    brigaded = brigaded_case(plat, clock)
+    decided = well_reported_case(plat, "v2")
+    decision = plat.decide_violation("mod1", decided, rule="harassment", statement="Harassment of a neighbour.")
+    filed = httpx.post(f"{server}/v1/creators/creator1/appeals", headers=plat.key, timeout=10,
+                       json={"decision_id": decision["id"], "statement": "My neighbour asked me to film."})
+    assert filed.status_code == 201, filed.text
+
+    page = open_as(browser, contexts, server, "senior1")
+    page.get_by_role("link", name="Appeals", exact=True).click()
+    page.get_by_role("link", name=filed.json()["id"]).click()
+    expect(page.get_by_text("My neighbour asked me to film.")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Upheld: the decision stands").check()
+    page.get_by_label("Reasons (sent to the appellant)").fill("The video shows a private person being mocked.")
+    page.get_by_role("button", name="Resolve appeal").click()
+    expect(page.get_by_text("Resolved: upheld.")).to_be_visible()
+    expect(page.get_by_role("button", name="Resolve appeal")).to_have_count(0)
+    assert_accessible(page)
+
+    page.goto(f"/console/cases/{brigaded}")
+    page.locator("a.badge.campaign").first.click()
+    expect(page.get_by_role("img", name="Graph of campaign")).to_be_visible()
+    assert_accessible(page)
+    shot(page, "campaign", request)
+    page.get_by_role("link", name=re.compile(r"^rp_[0-9a-f]{12}$")).first.click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Reporter rp_"))).to_be_visible()
+    assert "bot" not in page.content()  # never the account id
+    assert_accessible(page)
+    page.get_by_role("link", name="Back to the campaign").click()
+    page.get_by_label("Why this is coordinated abuse").fill("Forty day-old accounts on two devices.")
+    page.get_by_role("button", name="Confirm campaign").click()
+    expect(page.get_by_text("Done: confirmed.")).to_be_visible()
+
+    page.get_by_role("link", name="Transparency", exact=True).click()
+    expect(page.get_by_role("img", name="Reports per period, by reason")).to_be_visible()
+    expect(page.get_by_role("link", name="Download appeals.csv")).to_be_visible()
+    assert_accessible(page)
+    shot(page, "dashboard", request)
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_the_users_report_flow_on_a_phone(plat: Platform, clock: ManualClock, server: str, browser: Browser,
+                                          contexts: list[BrowserContext], request: pytest.FixtureRequest) -> None:
+    """At 390 px wide, without login: the link from POST /v1/report-links files one report and shows its status;
+    a reused, expired or forged link is refused with a page that says so."""
+    plat.account("creator1")
+    plat.subject("video-1", "video", "creator1", views=40)
+
+    def new_link() -> str:
+        r = httpx.post(f"{server}/v1/report-links", headers=plat.key, timeout=10,
+                       json={"reporter_id": "ana", "subject_id": "video-1"})
+        assert r.status_code == 201, r.text
+        return r.json()["path"]  # type: ignore[no-any-return]
+
+    ctx = browser.new_context(base_url=server, viewport={"width": 390, "height": 844}, is_mobile=True)
+    contexts.append(ctx)
+    page = ctx.new_page()
+    path = new_link()
+    page.goto(path)
+    expect(page.get_by_role("heading", name="Report this video")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    assert_accessible(page)
+    page.get_by_label("Harassment or bullying of a person.").check()
+    page.get_by_label("Anything to add?").fill("He posts my home address under every video.")
+    page.locator("summary", has_text="Is it illegal?").click()
+    page.get_by_label("I believe this content is illegal").check()
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("alert")).to_contain_text("Explain why")  # the notice is incomplete: asked again
+    expect(page.get_by_label("Anything to add?")).to_have_value("He posts my home address under every video.")
+    page.get_by_label("I believe this content is illegal").uncheck()
+    shot(page, "report-form", request)
+    page.get_by_role("button", name="Send report").click()
+    expect(page).to_have_url(f"{server}{path}/done")
+    expect(page.get_by_role("heading", name="Thank you, your report was sent")).to_be_visible()
+    expect(page.get_by_text("waiting for review")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(page)
+    page.get_by_role("button", name="Mute creator1").click()
+    expect(page.get_by_text("you asked to mute")).to_be_visible()
+    shot(page, "report-flow", request)
+
+    response = page.goto(path)  # the link is spent
+    assert response is not None and response.status == 409
+    expect(page.get_by_role("heading", name="This link was already used")).to_be_visible()
+    assert_accessible(page)
+    token = path.rsplit("/", 1)[1]
+    response = page.goto(f"/report/{token[:-3]}abc")
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()
+    fresh = new_link()
+    clock.advance(901)
+    response = page.goto(fresh)
+    assert response is not None and response.status == 410
+    expect(page.get_by_role("heading", name="This link has expired")).to_be_visible()
+    assert_accessible(page)
+    assert [r["reason"] for r in plat.reporter_view("ana")["reports"]] == ["harassment"]

@@ -241,6 +241,12 @@ def test_every_outcome_change_is_delivered_exactly_once(plat: Platform, clock: M
     assert told["subject_id"] == "t-1" and told["reports"] == [
         {"report_id": lena["id"], "reporter_id": "lena", "outcome": "rejected"}]
 
+    # A user reports through the report page and mutes the account (account.block_requested).
+    page = plat.client.post("/v1/report-links", json={"reporter_id": "lena", "subject_id": "t-2"},
+                            headers=plat.key).json()["path"]
+    step("a report through the report page", lambda: plat.client.post(page, data={"reason": "spam"}))
+    step("the reporter mutes the account", lambda: plat.client.post(f"{page}/follow-up", data={"mode": "mute"}))
+
     # --- everything delivered conforms to the documented contract, and the walk covered all of it ---------
     feed = plat.feed()
     assert [e["id"] for e in feed] == [e["id"] for e in ledger.delivered]

@@ -13,6 +13,9 @@ class Settings(BaseSettings):
     policy_file: str | None = Field(None, description="Path to a policy TOML file; the packaged default if unset.")
     host: str = Field("127.0.0.1", description="Address `fairflag serve` listens on.")
     port: int = Field(8000, ge=1, le=65535)
+    public_transparency: bool = Field(
+        False, description="Publish the transparency figures read-only, without login, at /transparency/."
+    )
     background_interval_s: float = Field(
         2.0, gt=0, description="How often the server's worker delivers webhooks and ends expired actions."
     )

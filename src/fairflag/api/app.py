@@ -12,8 +12,12 @@ from fairflag import __version__
 from fairflag.api import errors, openapi
 from fairflag.api.middleware import RequestGuard
 from fairflag.api.routes import admin, campaigns, feed, moderation, platform, webhooks
+from fairflag.api.routes.report_links import router as report_links_router
 from fairflag.console import PREFIX as CONSOLE_PREFIX
 from fairflag.console import create_console
+from fairflag.console.dashboard import PUBLIC_PREFIX, create_public_transparency
+from fairflag.console.reportpage import PREFIX as REPORT_PREFIX
+from fairflag.console.reportpage import create_report_pages
 from fairflag.core import Fairflag
 from fairflag.settings import Settings
 from fairflag.worker import BackgroundWorker
@@ -63,5 +67,12 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     def health() -> Health:
         return Health(status="ok", version=__version__, policy_version=core.policy.full_version,
                       database=core.db.dialect)
+
+    # The user's report page, reached with a signed link from POST /v1/report-links; and the transparency
+    # figures without login, where the operator publishes them.
+    app.include_router(report_links_router, responses=errors.ERROR_RESPONSES)
+    app.mount(REPORT_PREFIX, create_report_pages(core))
+    if settings.public_transparency:
+        app.mount(PUBLIC_PREFIX, create_public_transparency(core))
 
     return app

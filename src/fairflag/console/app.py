@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fairflag.api.errors import STATUS
-from fairflag.console import routes, session
+from fairflag.console import admin, dashboard, oversight, routes, session
 from fairflag.console.headers import SecurityHeaders
 from fairflag.console.templates import make_templates
 from fairflag.core import Fairflag
@@ -28,6 +28,9 @@ def create_console(core: Fairflag) -> FastAPI:
     console.add_middleware(SecurityHeaders)
     console.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     console.include_router(routes.router)
+    console.include_router(oversight.router)
+    console.include_router(dashboard.router)
+    console.include_router(admin.router)
 
     def error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
         return console.state.templates.TemplateResponse(  # type: ignore[no-any-return]

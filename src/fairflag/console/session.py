@@ -14,7 +14,7 @@ from fairflag.domain.enums import ActorType, Role
 from fairflag.domain.errors import Unauthenticated
 from fairflag.services import auth
 from fairflag.services.context import Actor
-from fairflag.services.permissions import AUDITORS
+from fairflag.services.permissions import ADMINS, AUDITORS
 
 COOKIE = "ff_session"
 PREFIX = "/console"  # where create_app mounts the console
@@ -40,6 +40,10 @@ class ConsoleUser:
     @property
     def may_audit(self) -> bool:
         return self.role in AUDITORS
+
+    @property
+    def may_admin(self) -> bool:
+        return self.role in ADMINS
 
 
 def current_user(request: Request, core: Fairflag) -> ConsoleUser:

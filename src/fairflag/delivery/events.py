@@ -27,6 +27,7 @@ class EventType(StrEnum):
     action_expired = "action.expired"
     action_lifted = "action.lifted"
     reports_resolved = "reports.resolved"
+    account_block_requested = "account.block_requested"
 
 
 class ResolutionCause(StrEnum):
@@ -109,6 +110,8 @@ def _reason(meaning: str, *, optional: bool = False) -> PayloadField:
     return PayloadField("reason", "string", meaning, optional=optional)
 
 
+BLOCK_MODES = ("block", "mute")
+
 EVENTS: tuple[EventSpec, ...] = (
     EventSpec(EventType.action_applied,
               "a decision created an action (remove, warn, suspend...), including strike-ladder consequences, or "
@@ -146,6 +149,16 @@ EVENTS: tuple[EventSpec, ...] = (
                             "shown to creators)"),
                PayloadField("reports[].outcome", "string", "the report's outcome from now on",
                             values=_values(ResolvedOutcome)))),
+    EventSpec(EventType.account_block_requested,
+              "a user who reported through fairflag's report page asked not to see an account any more; apply it "
+              "for them",
+              (PayloadField("reporter_id", "string", "the user who asked (the platform's user id)"),
+               PayloadField("account_id", "string", "the account to block or mute: the reported subject's owner, "
+                            "or the reported account itself"),
+               PayloadField("mode", "string", "`block`: no contact either way; `mute`: hide its content from the "
+                            "user", values=BLOCK_MODES),
+               PayloadField("report_id", "string", "the report the user had just filed"),
+               PayloadField("subject_id", "string", "the reported subject"))),
 )
 
 SPECS: dict[str, EventSpec] = {spec.type.value: spec for spec in EVENTS}

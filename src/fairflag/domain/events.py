@@ -42,3 +42,5 @@ class EventKind(StrEnum):
     user_created = "admin:user:created"
     webhook_endpoint_created = "admin:webhook_endpoint:created"
     delivery_resent = "admin:delivery:resent"
+    report_link_issued = "platform:report_link:issued"
+    account_block_requested = "reporter:account:block_requested"

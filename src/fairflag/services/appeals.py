@@ -242,3 +242,33 @@ def appeal_for_moderator(ctx: Context, a: Appeal, decided_by: str) -> AppealForM
     appellant = a.appellant_id if creator else pseudonym_for(ctx, a.appellant_id)
     return AppealForModerator(**appeal_out(a).model_dump(), appellant_id=appellant, decided_by=decided_by,
                               resolved_by=a.resolved_by)
+
+
+class AppealDetail(AppealForModerator):
+    """One appeal with the decision it contests, for the console's appeal page."""
+
+    case_id: str
+    subject_id: str
+    decision_outcome: DecisionOutcome
+    decision_action: str | None
+    decision_rule: str | None
+    decision_statement: str
+    decided_at: datetime
+    may_resolve: bool = Field(description="Whether the reading user may resolve it: a senior who had no part in "
+                              "the decision (neither decided nor gave an opinion), while it is open.")
+
+
+def get_appeal(ctx: Context, appeal_id: str) -> AppealDetail:
+    require_role(ctx.actor, READERS, "reading an appeal")
+    appeal = ctx.session.get(Appeal, appeal_id)
+    if appeal is None:
+        raise AppealNotFound("no such appeal", field="appeal_id")
+    decision = ctx.session.get(Decision, appeal.decision_id)
+    assert decision is not None
+    may = (appeal.status == AppealStatus.open.value and ctx.actor.role in SENIORS
+           and ctx.actor.id not in _deciders(ctx, decision))
+    return AppealDetail(**appeal_for_moderator(ctx, appeal, decision.moderator_id).model_dump(),
+                        case_id=decision.case_id, subject_id=decision.subject_id,
+                        decision_outcome=DecisionOutcome(decision.outcome), decision_action=decision.action,
+                        decision_rule=decision.rule, decision_statement=decision.statement,
+                        decided_at=decision.decided_at, may_resolve=may)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from fairflag.domain.enums import Role
-from fairflag.domain.errors import Conflict, InvalidInput, Unauthenticated
+from fairflag.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from fairflag.domain.events import EventKind
 from fairflag.services.context import Context
 from fairflag.services.inputs import Input, Label, Password
@@ -170,3 +170,38 @@ def user_out(u: User) -> UserOut:
 
 
 _DUMMY_HASH = _hasher.hash("fairflag-timing-equaliser")
+
+
+class ServiceKeyOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ServiceKeyNotFound(NotFound):
+    code = "service_key_not_found"
+
+
+def list_users(ctx: Context) -> list[UserOut]:
+    require_role(ctx.actor, ADMINS, "listing users")
+    return [user_out(u) for u in ctx.session.scalars(select(User).order_by(User.username))]
+
+
+def list_service_keys(ctx: Context) -> list[ServiceKeyOut]:
+    """Names and dates only: a key's secret is shown once, when it is created, and only its hash is kept."""
+    require_role(ctx.actor, ADMINS, "listing service keys")
+    return [ServiceKeyOut(id=k.id, name=k.name, created_at=k.created_at, revoked_at=k.revoked_at)
+            for k in ctx.session.scalars(select(ServiceKey).order_by(ServiceKey.created_at, ServiceKey.id))]
+
+
+def revoke_service_key(ctx: Context, key_id: str) -> ServiceKeyOut:
+    """The key stops working at once, everywhere; revoking twice changes nothing."""
+    require_role(ctx.actor, ADMINS, "revoking a service key")
+    key = ctx.session.get(ServiceKey, key_id, with_for_update=True)
+    if key is None:
+        raise ServiceKeyNotFound("no such service key", field="key_id")
+    if key.revoked_at is None:
+        key.revoked_at = ctx.now()
+        ctx.record(EventKind.service_key_revoked, "service_key", key.id, {"name": key.name})
+    return ServiceKeyOut(id=key.id, name=key.name, created_at=key.created_at, revoked_at=key.revoked_at)

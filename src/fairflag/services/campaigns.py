@@ -316,3 +316,17 @@ def dismiss_cases(ctx: Context, campaign_id: str, body: BulkDismissIn) -> BulkDi
                                                             statement=body.statement))
         decided.append(case_id)
     return BulkDismissOut(decided_cases=decided, skipped_cases=skipped)
+
+
+def campaign_edges(ctx: Context, campaign_id: str, limit: int = 2000) -> list[tuple[str, str]]:
+    """Who among the members reported which target: (pseudonym, subject id) pairs, for the campaign graph."""
+    require_role(ctx.actor, READERS, "reading a campaign")
+    campaign = _get(ctx, campaign_id)
+    members = select(CampaignMember.reporter_id).where(CampaignMember.campaign_id == campaign.id)
+    targets = select(CampaignTarget.subject_id).where(CampaignTarget.campaign_id == campaign.id)
+    pairs = ctx.session.execute(
+        select(Report.reporter_id, Report.subject_id)
+        .where(Report.reporter_id.in_(members), Report.subject_id.in_(targets)).distinct()
+        .order_by(Report.reporter_id, Report.subject_id).limit(limit)
+    ).all()
+    return [(pseudonym_for(ctx, r), s) for r, s in pairs]

@@ -383,6 +383,29 @@ class Appeal(Base):
     )
 
 
+class ReportLink(Base):
+    """A signed, short-lived link that lets one user report one subject from a page without logging in
+    (services.report_links). The row makes it single-use across processes: filing sets ``used_at`` with a
+    conditional UPDATE that only one request can win. The DSA Art. 16 contact details (name, email, good-faith
+    statement) are kept here, for the provider's records, and never in the report moderators read."""
+
+    __tablename__ = "report_links"
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    reporter_id: Mapped[str] = mapped_column(String(EXT))
+    subject_id: Mapped[str] = mapped_column(String(EXT))
+    service_key_id: Mapped[str | None] = mapped_column(String(ID), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    report_id: Mapped[str | None] = mapped_column(String(ID), nullable=True)
+    notice: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    follow_up: Mapped[str | None] = mapped_column(String(10), nullable=True)  # block | mute
+    follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    # the per-reporter rate limit: links issued to a reporter in the last hour
+    __table_args__ = (Index("ix_report_links_reporter_time", "reporter_id", "created_at"),)
+
+
 # --- the event log (audit trail) ---------------------------------------------------------------
 
 
