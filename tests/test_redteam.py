@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from fairflag.policy import load_policy
 from fairflag.sim import redteam
 from fairflag.sim.cli import app
+from fairflag.sim.events import parse_generated
 from fairflag.sim.redteam import Attack
 from fairflag.sim.suite import ENGINES
 
@@ -92,6 +93,22 @@ def test_an_attack_is_one_fixed_stream_in_one_fixed_organic_world() -> None:
         assert first[0][key] == other[0][key], "the world around the attack does not depend on it"
     abusive = {x["reporter"] for x in first if x.get("type") == "report" and x["truth"]["abusive"]}
     assert 0 < len(abusive) <= one["accounts"]
+
+
+def test_every_attack_in_the_space_builds_a_valid_stream() -> None:
+    """Random attacks and every gene at its bounds: the stream parses (the reader's checks) and is attacked."""
+    policy = load_policy()
+    genes = redteam.space(policy, WORLD)
+    rng = np.random.default_rng(11)
+    attacks = [redteam.sample(genes, rng) for _ in range(60)]
+    for g in genes:
+        for value in ((g.options[0], g.options[-1]) if g.kind == "choice" else (g.clip(g.low), g.clip(g.high))):
+            attacks.append({**attacks[0], g.name: value})
+    attacks.append({**attacks[0], "rep_days": 0.01, "rep_reports": 3})  # minutes of reputation building
+    for attack in attacks:
+        lines = redteam.build(attack, 2, WORLD, policy)
+        parse_generated(lines, policy, "redteam")
+        assert any(x.get("type") == "report" and x["truth"]["abusive"] for x in lines), attack
 
 
 def test_the_policy_aware_attacker_stays_just_under_the_published_thresholds() -> None:

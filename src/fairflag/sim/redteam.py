@@ -291,7 +291,7 @@ def build(attack: Attack, seed: int, world_scale: float, policy: Policy) -> Line
     if rep_days > 0 and rep_reports > 0:
         history = [platform.new_upload(float(t), creator=_small_creator(platform), violating=True, kind="video",
                                        reason=reasons[int(rng.integers(len(reasons)))], views_factor=0.05)
-                   for t in sorted(rng.uniform(-rep_days * DAY, -HOUR, rep_reports + 2))]
+                   for t in sorted(rng.uniform(-rep_days * DAY, max(-HOUR, -0.05 * rep_days * DAY), rep_reports + 2))]
         platform.user_reports(history, -rep_days * DAY, 0.0)
         _accurate(platform, accounts, history, rep_reports, rng, -rep_days * DAY, -60.0)
     if int(a["cover_reports"]) > 0:

@@ -19,15 +19,16 @@ def worst(result: Mapping[str, Any], n: int = 5) -> list[dict[str, Any]]:
     the attack worst for the count baseline when it is not among them."""
     rt = result["red_team"]
     out = sorted(rt["trace"], key=rank, reverse=True)[:n]
-    if all(e["index"] != rt["worst_for_count"] for e in out):
+    if rt["max_count_harm_per_account"] > 0 and all(e["index"] != rt["worst_for_count"] for e in out):
         out += [e for e in rt["trace"] if e["index"] == rt["worst_for_count"]]
     return out
 
 
 def _label(result: Mapping[str, Any], entry: Mapping[str, Any]) -> str:
     rt = result["red_team"]
-    tags = [t for t, i in (("worst for fairflag", rt["worst"]), ("worst for count", rt["worst_for_count"]))
-            if entry["index"] == i]
+    tags = [t for t, i, shown in (("worst for fairflag", rt["worst"], True),
+                                  ("worst for count", rt["worst_for_count"], rt["max_count_harm_per_account"] > 0))
+            if entry["index"] == i and shown]
     return f"{entry['index']}" + "".join(f"\n({t})" for t in tags)
 
 
@@ -68,7 +69,7 @@ def rich_table(result: Mapping[str, Any]) -> Table:
     table = Table(title=_title(result), header_style="bold", show_lines=True,
                   caption="harm: attacked innocent subjects restricted (of them automatically) · per attacker "
                           "account\n" + verdict(result))
-    table.add_column("#", justify="right")
+    table.add_column("#", justify="right", max_width=12)
     table.add_column("attack", ratio=3)
     table.add_column("cost", justify="right")
     for engine in engines:
