@@ -18,13 +18,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from fairflag.policy import PolicyError
-from fairflag.sim import heldout_report, scenarios, worlds
+from fairflag.sim import heldout_report, redteam, redteam_report, scenarios, worlds
 from fairflag.sim.events import EventsError
 from fairflag.sim.heldout import run_seed_set
 from fairflag.sim.report import engine_names, html_report, rich_table
 from fairflag.sim.suite import ENGINES, Prepared, run_suite
 
 EXIT_BAD_INPUT = 2
+RED_TEAM_BUDGET = 200
 ProgressFn = Callable[[str, int, int], None]
 PreparedFn = Callable[[list[Prepared]], None]
 
@@ -82,8 +83,23 @@ def simulate(
     compact: Annotated[bool, typer.Option(
         "--compact", help="Leave the per-subject and per-reporter records and score traces out of --out "
         "(metrics, worlds and targets stay).")] = False,
+    red_team: Annotated[bool, typer.Option(
+        "--red-team", help="Search attack parameters (seeded by --seed, --budget evaluations) for the attack that "
+        "restricts the most innocent subjects per attacker account under fairflag, in one small world (--scale 1: "
+        f"world scale {redteam.BASE_SCALE}); report it under fairflag and the baselines, and its cost.")] = False,
+    budget: Annotated[int | None, typer.Option(
+        "--budget", metavar="N", min=1, show_default=False,
+        help=f"With --red-team: attacks to evaluate. [default: {RED_TEAM_BUDGET}]")] = None,
 ) -> None:
     """Replay attack scenarios (or a platform's history) through fairflag and baselines, and compare."""
+    if red_team or budget is not None:
+        if not red_team:
+            _fail("--budget bounds the red-team search; add --red-team")
+        if held_out or tune or scenario or events is not None or family or seeds is not None:
+            _fail("--red-team searches its own attacks; do not combine it with --held-out, --tune, --scenario, "
+                  "--events, --family or --seeds")
+        _red_team(budget or RED_TEAM_BUDGET, seed, scale, workers, policy, out, html, compact)
+        return
     if held_out or tune:
         _seed_set("held-out" if held_out else "tune", tune and held_out, scenario, events, family, seeds, scale,
                   engines, workers, write_events, policy, out, html, compact)
@@ -134,6 +150,28 @@ def _seed_set(seed_set: str, both: bool, scenario: list[str] | None, events: Pat
     result = _with_progress(run, chosen)
     _console().print(heldout_report.rich_table(result))
     _write(result, out, html, heldout_report.html_report, compact)
+
+
+def _red_team(budget: int, seed: int, scale: float, workers: int, policy: Path | None, out: Path | None,
+              html: Path | None, compact: bool) -> None:
+    """``--red-team``: the attack search, then the worst attacks found."""
+    _check_outputs(out, html)
+    stderr = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=stderr, transient=False) as progress:
+        task = progress.add_task("evaluating attacks", total=budget)
+        try:
+            result = redteam.search(budget, seed=seed, scale=scale, workers=workers,
+                                    policy_file=str(policy) if policy else None,
+                                    progress=lambda done, _total: progress.update(task, completed=done))
+        except PolicyError as exc:
+            progress.stop()
+            _fail(" ".join(str(exc).split()))
+        except OSError as exc:
+            progress.stop()
+            _fail(f"{exc.filename or ''}: {exc.strerror}".strip(": "))
+    _console().print(redteam_report.rich_table(result))
+    _write(result, out, html, redteam_report.html_report, compact)
 
 
 def _engines(engines: str) -> list[str]:
