@@ -10,10 +10,15 @@ restrict anything.
 
 from __future__ import annotations
 
+import itertools
+from datetime import UTC, datetime
+
+from fairflag.engine import credibility as cred
 from fairflag.engine import second_review, triage
 from fairflag.policy import load_policy
 
 POLICY = load_policy()
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 LIVE = triage.SubjectFacts(surface="livestream", views=2000, owner_active_strikes=0, signals={})
 VIDEO = triage.SubjectFacts(surface="video", views=2000, owner_active_strikes=0, signals={})
 
@@ -150,3 +155,26 @@ def test_the_campaign_trigger_is_waived_only_by_independent_credible_sources() -
     assert "outside any coordinated group" in (second_review.campaign_waiver(ev, POLICY) or "")
     trusted = triage.CaseEvidence(trusted_flaggers=1)
     assert second_review.campaign_waiver(trusted, POLICY) == "a trusted flagger reported"
+
+
+# -- credibility earned by the information a report added ----------------------------------------------------
+
+
+def test_the_first_report_on_a_violation_earns_full_credit_and_a_pile_on_little() -> None:
+    credits = cred.information_credits([0.25] * 50, POLICY.credibility)
+    assert credits[0] == 1.0
+    assert all(a >= b for a, b in itertools.pairwise(credits))
+    assert credits[-1] == POLICY.credibility.min_information_credit
+    # The 40 reports that pile onto the already obvious violation earn together what 4 first reports would.
+    assert sum(credits[10:]) <= 4 + 1e-9
+
+
+def test_upheld_credit_never_lowers_credibility() -> None:
+    h = cred.History()
+    for credit in cred.information_credits([0.9] * 20, POLICY.credibility):
+        before = cred.credibility(h, family="safety", trusted_flagger=False, account_age_days=400, at=T0,
+                                  policy=POLICY.credibility).value
+        h = cred.record(h, "safety", "upheld", T0, POLICY.credibility, credit)
+        after = cred.credibility(h, family="safety", trusted_flagger=False, account_age_days=400, at=T0,
+                                 policy=POLICY.credibility).value
+        assert after >= before
