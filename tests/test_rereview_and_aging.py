@@ -146,3 +146,25 @@ def test_a_low_priority_case_that_waited_passes_a_fresh_medium_one(plat: Platfor
     assert [claim_next(plat)["subject_id"] for _ in range(2)] == ["new-medium", "old-low"]
     top = plat.as_("mod1", "GET", "/v1/queue")[0]
     assert top["priority_components"]["queue"]["aging_per_hour"] == aging
+
+
+def test_two_independent_reports_release_a_cleared_livestream_at_once(plat: Platform, clock: ManualClock) -> None:
+    """A reviewer's miss on a live stream must not hide it for 14 days: two new reporters outside any
+    coordinated group bring it back (rereview.live_*), where on a video they would wait."""
+    plat.account("creator1", created_at="2023-01-01T00:00:00Z")
+    plat.subject("live1", "livestream", owner_id="creator1", views=5000, is_live=True)
+    plat.subject("v1", owner_id="creator1", views=5000)
+    clear(plat, "live1", ["a1"])
+    clear(plat, "v1", ["a2"])
+    aged = "2022-01-01T00:00:00Z"
+    for n, subject in enumerate(["v1", "v1", "live1"]):
+        plat.account(f"user{n}", created_at=aged)
+        clock.advance(60)
+        plat.report(f"user{n}", subject, "harassment", fp_net=f"home{n}", fp_dev=f"phone{n}")
+    claim_next(plat, expect=409)  # two on the video and one on the stream: both still held
+    plat.account("user9", created_at=aged)
+    plat.report("user9", "live1", "harassment", fp_net="home9", fp_dev="phone9")
+    claimed = claim_next(plat)
+    assert claimed["subject_id"] == "live1"
+    released = claimed["priority_components"]["rereview"]["released_because"]
+    assert "independent reporters on a livestream" in released

@@ -271,3 +271,15 @@ def test_a_subject_one_campaign_member_reported_also_needs_a_second_moderator(
     assert plat.as_("mod1", "GET", f"/v1/cases/{case_id}")["campaigns"] == []  # not a target: one member only
     plat.claim("mod1", case_id)
     assert remove(plat, "mod1", case_id)["status"] == "awaiting_second_review"
+
+
+def test_a_trusted_flagger_on_a_campaign_target_spares_the_second_look(plat: Platform, clock: ManualClock) -> None:
+    """Coordination is evidence about the reporters, not the content: when evidence from outside every
+    coordinated group would carry the decision alone (here a trusted flagger), a real violation that a group
+    also reported does not wait for a second moderator (second_review.campaign_waiver_*)."""
+    case_id = brigaded_case(plat, clock)
+    plat.account("tf1", trusted_flagger=True)
+    plat.report("tf1", "v1", "harassment", source="trusted_flagger")
+    plat.claim("mod1", case_id)
+    decided = remove(plat, "mod1", case_id)
+    assert decided["status"] == "decided" and {a["kind"] for a in decided["actions"]} >= {"remove"}

@@ -86,8 +86,8 @@ def build_credible(plat: Platform, clock: ManualClock, reporter: str, upheld: in
         clock.advance(300)
 
 
-def test_five_credible_reporters_restrict_a_violent_livestream_in_the_same_request(plat: Platform,
-                                                                                    clock: ManualClock) -> None:
+def test_credible_reporters_restrict_a_violent_livestream_in_the_same_request(plat: Platform,
+                                                                               clock: ManualClock) -> None:
     reporters = [f"watcher{i}" for i in range(5)]
     accounts(plat, reporters, 800, clock)
     for r in reporters:
@@ -97,7 +97,9 @@ def test_five_credible_reporters_restrict_a_violent_livestream_in_the_same_reque
     for i, r in enumerate(reporters[:4]):
         clock.advance(20)
         plat.report(r, "live-1", "violence", fp_dev=f"dev-{r}", fp_net=f"net-{i}", text=f"weapon {i}")
-        assert automatic_actions(plat, "live-1") == [] if i < 2 else True
+        # One credible reporter is not enough; a second, independent of the first in network, device and
+        # group, restricts the live stream pending review (auto_restriction.live_*), once.
+        assert len(automatic_actions(plat, "live-1")) == (0 if i < 1 else 1)
     clock.advance(20)
     plat.report(reporters[4], "live-1", "violence", fp_dev="dev-watcher4", fp_net="net-4", text="he has a gun")
     restricted = automatic_actions(plat, "live-1")

@@ -132,6 +132,9 @@ class Rereview(_Strict):
     min_credible_reporters: PositiveInt = 2
     release_on_trusted_flagger: bool = True
     release_on_classifier: bool = True
+    live_surfaces: tuple[str, ...] = ("livestream",)
+    live_min_reporters: PositiveInt = 2
+    live_min_new_evidence: PositiveFloat = 0.4
 
 
 class SecondReview(_Strict):
@@ -139,6 +142,8 @@ class SecondReview(_Strict):
     thin_evidence_below: Annotated[float, Field(ge=0)] = 0.5
     thin_evidence_exempt_surfaces: tuple[str, ...] = ("livestream",)
     thin_evidence_max_owner_strikes: Annotated[int, Field(ge=0)] = 0
+    campaign_waiver_sources: Annotated[int, Field(ge=0)] = 2
+    campaign_waiver_evidence: PositiveFloat = 1.0
     owner_surge_window_s: PositiveFloat = 3600.0
     owner_surge_subjects: Annotated[int, Field(ge=0)] = 3
     owner_surge_reporters: Annotated[int, Field(ge=0)] = 8
@@ -152,6 +157,10 @@ class AutoRestriction(_Strict):
     min_independent: PositiveInt = 3
     min_evidence: PositiveFloat = 1.8
     classifier_min: Annotated[float, Field(gt=0, le=1)] = 0.7
+    live_surfaces: tuple[str, ...] = ("livestream",)
+    live_min_severity: Severity = "medium"
+    live_min_independent: PositiveInt = 2
+    live_min_evidence: PositiveFloat = 1.0
 
 
 class Delivery(_Strict):
@@ -196,9 +205,13 @@ class Policy(_Strict):
             for surface in action.surfaces or ():
                 if surface not in SURFACES:
                     raise ValueError(f"actions.{name}.surfaces names unknown surface {surface!r}")
-        for surface in self.second_review.thin_evidence_exempt_surfaces:
-            if surface not in SURFACES:
-                raise ValueError(f"second_review.thin_evidence_exempt_surfaces names unknown surface {surface!r}")
+        for key, surfaces in (("second_review.thin_evidence_exempt_surfaces",
+                               self.second_review.thin_evidence_exempt_surfaces),
+                              ("rereview.live_surfaces", self.rereview.live_surfaces),
+                              ("auto_restriction.live_surfaces", self.auto_restriction.live_surfaces)):
+            for surface in surfaces:
+                if surface not in SURFACES:
+                    raise ValueError(f"{key} names unknown surface {surface!r}")
         return self
 
     @property

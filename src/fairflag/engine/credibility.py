@@ -10,6 +10,7 @@ A Beta-Binomial estimate with a prior, decay and shrinkage per reason family::
     family   = (upheld_f + k × overall) / (n_f + k)          k = family_shrinkage
     value    = clamp(family, floor, ceiling)
 
+An upheld report adds the information it brought (:func:`information_credits`), not a full count.
 Counts decay exponentially with ``half_life_days`` so old history counts less; time comes from the
 outcomes' own timestamps, never from the wall clock. Automated sources (platform classifiers) use the
 same estimate per classifier name and version. The output is bounded and moves the right way: an
@@ -19,6 +20,7 @@ upheld report never lowers it, a rejected one never raises it (property-tested).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
@@ -39,6 +41,8 @@ class CredibilityPolicy:
     abusive_weight: float = 3.0  # a report confirmed abusive counts as this many rejections
     floor: float = 0.01
     ceiling: float = 0.99
+    information_scale: float = 1.0  # evidence already on a case after which an upheld report earns 1/e credit
+    min_information_credit: float = 0.1  # the least credit an upheld report earns
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,3 +158,20 @@ def credibility(history: History, *, family: str | None, trusted_flagger: bool, 
             "family_decided": round(fam.total, 3) if fam else 0.0,
         },
     )
+
+
+def information_credits(weights: Sequence[float], policy: CredibilityPolicy) -> list[float]:
+    """How much credit each upheld report of a case earns, given the counted weights of the case's reports in
+    the order they arrived: ``max(min_information_credit, exp(−evidence before it / information_scale))``.
+
+    Credibility earned on violations that were already obvious is worth little: the first report on a
+    violation told the platform something, the fiftieth on the same obvious violation hardly anything. A ring
+    that piles onto obvious violations to build a record therefore earns little, while whoever reports first
+    earns full credit. Rejected and abusive reports always count in full: being wrong is always informative.
+    """
+    credits = []
+    before = 0.0
+    for w in weights:
+        credits.append(max(policy.min_information_credit, math.exp(-before / policy.information_scale)))
+        before += max(0.0, w)
+    return credits

@@ -5,7 +5,9 @@ that one moderator's judgement stands behind the restriction, a second moderator
 opinion) must also find a violation before anything is enforced ([second_review] in the policy):
 
 * ``campaign``: a detected (or confirmed) coordinated-reporting campaign targets the subject, or one of its
-  members reported it.
+  members reported it — unless evidence from outside every coordinated group would carry the decision on its
+  own (:func:`campaign_waiver`): coordination is evidence about the reporters, not about the content, and
+  must not make a violation that independent sources also report wait for a second moderator.
 * ``thin_evidence``: the reports weigh little (the score's evidence ``E`` is below ``thin_evidence_below``,
   and no trusted flagger reported). An attack spread thin over hundreds of targets leaves each of them with a
   report or two from accounts with no record when it is reviewed, before the detector can link anyone; so
@@ -26,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from fairflag.engine.triage import CaseEvidence, total_evidence
+from fairflag.engine.triage import CaseEvidence, independent_sources, total_evidence
 from fairflag.policy import Policy
 
 TriggerCode = Literal["campaign", "thin_evidence", "owner_surge"]
@@ -44,6 +46,32 @@ class Trigger:
 CAMPAIGN = Trigger("campaign", "a detected coordinated-reporting campaign targets this subject or its members "
                                "reported it: a restrictive decision takes effect when a second moderator also finds "
                                "a violation")
+
+
+def campaign_waiver(ev: CaseEvidence, policy: Policy) -> str | None:
+    """Why the ``campaign`` trigger does not apply, or None when it does.
+
+    The trigger guards against a campaign that needs one reviewer's mistake. When the case also carries
+    evidence independent of every coordinated group that would carry the decision alone — a trusted flagger,
+    a credible classifier, or at least ``campaign_waiver_sources`` credible reporters outside any group with
+    distinct network and device fingerprints bringing ``campaign_waiver_evidence`` — the decision does not
+    rest on the campaign, and a second look would only make a real violation wait (a community reporting a
+    scam together is detected as coordinated, too). Fresh or record-less accounts never waive it.
+    """
+    rule = policy.second_review
+    if rule.campaign_waiver_sources <= 0:
+        return None
+    if ev.trusted_flaggers:
+        return "a trusted flagger reported"
+    strong = sorted(n for n, c in ev.classifiers.items() if float(c["w"]) >= policy.auto_restriction.classifier_min)
+    if strong:
+        return f"classifier {strong[0]} reported with credible confidence"
+    sources = independent_sources(ev)
+    evidence = sum(float(c["w"]) for c in sources)
+    if len(sources) >= rule.campaign_waiver_sources and evidence >= rule.campaign_waiver_evidence:
+        return (f"{len(sources)} credible reporters outside any coordinated group, with distinct fingerprints, "
+                f"bring evidence {evidence:.2f}")
+    return None
 
 
 def thin_evidence(ev: CaseEvidence, surface: str, owner_active_strikes: int, policy: Policy) -> Trigger | None:

@@ -4,9 +4,10 @@ Each case keeps running aggregates of its evidence (:class:`CaseEvidence`), upda
 individual reporters add their credibility ``w``; reporters the campaign detector links together form a
 *coordinated group* whose total is bounded. The score, with every component stored, is::
 
-    W(group)   = group_cap × (1 − exp(−S_g / group_cap))        S_g = Σ credibility of its members
+    W(group)   = max(group_cap × (1 − exp(−S_g / group_cap)), min(S_g, credible_reporter))
+                                                               S_g = Σ credibility of its members
     E          = Σ_individual w  +  Σ_groups W(group)  +  Σ_classifiers credibility × score
-    N_eff      = individuals + Σ_groups group_cap_members × (1 − exp(−n_g / group_cap_members))
+    N_eff      = individuals + Σ_groups max(group_cap_members × (1 − exp(−n_g / group_cap_members)), min(n_g, 1))
     expected   = views × reports_per_view(reason)             organic reports the exposure explains
     exposure   = floor + (1 − floor) × N_eff / (N_eff + expected)
     severity   = max(low, max_reason severity_weight(reason) × min(1, E_reason / severity_evidence_full))
@@ -32,6 +33,7 @@ from typing import Any
 from fairflag.policy import SEVERITY_ORDER, Policy
 
 INDIVIDUAL = "individual"
+MAX_CREDIBLE_SOURCES = 12  # credible individual reporters remembered per case, with their fingerprints
 RANK_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
@@ -74,14 +76,28 @@ class CaseEvidence:
     classifiers: dict[str, dict[str, Any]] = field(default_factory=dict)  # "name@version" -> {w, reason}
     trusted_flaggers: int = 0
     unprocessed: int = 0  # reports stored but not counted (reporter's processing suspended)
+    # The first few credible individual reporters with their fingerprints and whether their account is past
+    # the young-account age: what :func:`independent_sources` needs, kept bounded (see MAX_CREDIBLE_SOURCES).
+    credible_sources: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_credible_source(self, reporter_id: str, weight: float, fp_net: str | None, fp_dev: str | None,
+                            aged: bool) -> None:
+        """Remember a credible individual reporter (the first MAX_CREDIBLE_SOURCES are enough to decide)."""
+        if len(self.credible_sources) < MAX_CREDIBLE_SOURCES and all(
+                c["r"] != reporter_id for c in self.credible_sources):
+            self.credible_sources.append({"r": reporter_id, "w": round(weight, 6), "net": fp_net, "dev": fp_dev,
+                                          "aged": aged})
 
     def bucket(self, group_key: str) -> GroupTally:
         if group_key == INDIVIDUAL:
             return self.individual
         return self.groups.setdefault(group_key, GroupTally())
 
-    def uncount(self, group_key: str, weight: float, reason: str, credible: bool) -> None:
+    def uncount(self, group_key: str, weight: float, reason: str, credible: bool,
+                reporter_id: str | None = None) -> None:
         """Take one reporter's contribution back out (withdrawn, or moved to a campaign's group)."""
+        if reporter_id is not None and group_key == INDIVIDUAL:
+            self.credible_sources = [c for c in self.credible_sources if c["r"] != reporter_id]
         bucket = self.bucket(group_key)
         bucket.add(weight, reason, credible and group_key == INDIVIDUAL, sign=-1)
         if group_key != INDIVIDUAL and bucket.n <= 0:
@@ -91,7 +107,7 @@ class CaseEvidence:
         return {"individual": self.individual.to_json(),
                 "groups": {k: g.to_json() for k, g in self.groups.items()},
                 "classifiers": self.classifiers, "trusted_flaggers": self.trusted_flaggers,
-                "unprocessed": self.unprocessed}
+                "unprocessed": self.unprocessed, "credible_sources": list(self.credible_sources)}
 
     @classmethod
     def from_json(cls, d: dict[str, Any] | None) -> CaseEvidence:
@@ -100,7 +116,8 @@ class CaseEvidence:
         return cls(individual=GroupTally.from_json(d.get("individual", {})),
                    groups={k: GroupTally.from_json(v) for k, v in d.get("groups", {}).items()},
                    classifiers=dict(d.get("classifiers", {})), trusted_flaggers=int(d.get("trusted_flaggers", 0)),
-                   unprocessed=int(d.get("unprocessed", 0)))
+                   unprocessed=int(d.get("unprocessed", 0)),
+                   credible_sources=list(d.get("credible_sources", [])))
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +149,10 @@ def _evidence(ev: CaseEvidence, policy: Policy) -> tuple[float, float, dict[str,
     by_reason = dict(ev.individual.reasons)
     groups = []
     for key, g in sorted(ev.groups.items()):
-        w = capped(g.s, t.group_cap)
-        n = capped(g.n, t.group_cap_members)
+        # Coordination bounds a group's weight, and never below what one credible reporter would bring: a
+        # subject a group reports ranks at least as high as if the group were one credible member.
+        w = max(capped(g.s, t.group_cap), min(g.s, t.credible_reporter, t.group_cap))
+        n = max(capped(g.n, t.group_cap_members), min(float(g.n), 1.0, t.group_cap_members))
         total += w
         n_eff += n
         for reason, s in g.reasons.items():
@@ -223,18 +242,34 @@ def auto_restriction(ev: CaseEvidence, s: Score, subject: SubjectFacts, policy: 
     4. independent credible units — individual reporters at or above ``triage.credible_reporter``, plus a
        classifier whose credibility × score reaches ``classifier_min`` — number at least ``min_independent``
        (or a credible classifier plus at least one credible human), and their evidence reaches
-       ``min_evidence``. Coordinated groups never count toward it, whatever their size.
+       ``min_evidence``. Coordinated groups never count toward it, whatever their size;
+    5. or else, on a live surface, :func:`live_restriction`.
     """
     a = policy.auto_restriction
     if not a.enabled:
         return RestrictionVerdict(False, "automatic restriction is disabled by policy")
     if protected:
         return RestrictionVerdict(False, "the subject is the target of a detected campaign")
-    if SEVERITY_ORDER.index(s.severity) < SEVERITY_ORDER.index(a.min_severity):
-        return RestrictionVerdict(False, f"credible severity {s.severity} is below {a.min_severity}")
     reporters = ev.individual.n + sum(g.n for g in ev.groups.values())
     if subject.views > 0 and reporters > max(a.min_independent, subject.views * policy.triage.plausible_report_rate):
         return RestrictionVerdict(False, f"{reporters} reporters for {subject.views} views is implausible")
+    if SEVERITY_ORDER.index(s.severity) < SEVERITY_ORDER.index(a.min_severity):
+        refusal = RestrictionVerdict(False, f"credible severity {s.severity} is below {a.min_severity}")
+    else:
+        refusal = _general_restriction(ev, policy)
+        if refusal.restrict:
+            return refusal
+    if subject.surface in a.live_surfaces:
+        live = live_restriction(ev, s, policy)
+        if live.restrict:
+            return live
+        return RestrictionVerdict(False, f"{refusal.reason}; {live.reason}", max(refusal.units, live.units),
+                                  max(refusal.evidence, live.evidence))
+    return refusal
+
+
+def _general_restriction(ev: CaseEvidence, policy: Policy) -> RestrictionVerdict:
+    a = policy.auto_restriction
     humans = ev.individual.credible_n
     human_evidence = ev.individual.credible_s
     classifier_units = [c for c in ev.classifiers.values() if float(c["w"]) >= a.classifier_min]
@@ -247,6 +282,52 @@ def auto_restriction(ev: CaseEvidence, s: Score, subject: SubjectFacts, policy: 
     if evidence < a.min_evidence:
         return RestrictionVerdict(False, f"credible evidence {evidence:.2f} is below {a.min_evidence}", units, evidence)
     return RestrictionVerdict(True, f"{units} independent credible sources, evidence {evidence:.2f}", units, evidence)
+
+
+def independent_sources(ev: CaseEvidence) -> list[dict[str, Any]]:
+    """Credible individual reporters independent in more than one way: outside any coordinated group (only
+    the individual bucket is remembered), and no two sharing a network or a device fingerprint. A report
+    without fingerprints proves nothing about independence, so it does not count. Heaviest first."""
+    chosen: list[dict[str, Any]] = []
+    nets: set[str] = set()
+    devs: set[str] = set()
+    for c in sorted(ev.credible_sources, key=lambda c: (-float(c["w"]), str(c["r"]))):
+        net, dev = c.get("net"), c.get("dev")
+        if not net or not dev or net in nets or dev in devs:
+            continue
+        chosen.append(c)
+        nets.add(net)
+        devs.add(dev)
+    return chosen
+
+
+def live_restriction(ev: CaseEvidence, s: Score, policy: Policy) -> RestrictionVerdict:
+    """A livestream with credible reports is restricted pending review before a scarce reviewer arrives.
+
+    A stream's harm happens while it is live, and a reviewer may be many minutes away; the restriction is
+    reversible and the case stays first in the queue. So on a live surface (``auto_restriction.live_surfaces``)
+    fewer sources suffice than elsewhere, but each must be independent in more than one way
+    (:func:`independent_sources`: credible by an earned record, outside any coordinated group, distinct network
+    and device fingerprints), not all of them young accounts, at least ``live_min_independent`` of them
+    bringing ``live_min_evidence``, and the credible severity reaching ``live_min_severity``. A raid of fresh or
+    record-less accounts, or of one group, never restricts.
+    """
+    a = policy.auto_restriction
+    if SEVERITY_ORDER.index(s.severity) < SEVERITY_ORDER.index(a.live_min_severity):
+        return RestrictionVerdict(False, f"live: credible severity {s.severity} is below {a.live_min_severity}")
+    sources = independent_sources(ev)
+    evidence = sum(float(c["w"]) for c in sources)
+    if len(sources) < a.live_min_independent:
+        return RestrictionVerdict(False, f"live: {len(sources)} credible reporters with distinct network and device "
+                                         f"fingerprints are not enough", len(sources), evidence)
+    if not any(c.get("aged") for c in sources):
+        return RestrictionVerdict(False, "live: every credible independent reporter is a young account",
+                                  len(sources), evidence)
+    if evidence < a.live_min_evidence:
+        return RestrictionVerdict(False, f"live: credible evidence {evidence:.2f} is below {a.live_min_evidence}",
+                                  len(sources), evidence)
+    return RestrictionVerdict(True, f"live: {len(sources)} independent credible sources (distinct fingerprints), "
+                                    f"evidence {evidence:.2f}", len(sources), evidence)
 
 
 def deadline(policy: Policy, surface: str, severity: str, opened_at: datetime) -> datetime:
@@ -270,7 +351,7 @@ class HoldVerdict:
     reason: str
 
 
-def rereview_release(ev: CaseEvidence, policy: Policy) -> HoldVerdict:
+def rereview_release(ev: CaseEvidence, policy: Policy, surface: str | None = None) -> HoldVerdict:
     """Whether reports on a recently cleared subject bring *material new* evidence, so that it goes back in
     front of a reviewer before its hold ends (``[rereview]`` in the policy).
 
@@ -279,6 +360,11 @@ def rereview_release(ev: CaseEvidence, policy: Policy) -> HoldVerdict:
     a trusted flagger; a classifier at or above ``auto_restriction.classifier_min``; enough credible
     independent reporters; or enough credibility-weighted evidence from reporters outside any coordinated
     group. Coordinated groups never release a hold, whatever their size.
+
+    On a live surface (``rereview.live_surfaces``) the harm of a missed violation cannot wait out a hold, and
+    one reviewer's miss (a few per cent of reviews) is the likeliest reason a violating stream was cleared;
+    there a few independent reporters outside any coordinated group (``live_min_reporters`` bringing
+    ``live_min_new_evidence``) are material new evidence. A coordinated raid still releases nothing.
     """
     r = policy.rereview
     if r.release_on_trusted_flagger and ev.trusted_flaggers:
@@ -292,5 +378,9 @@ def rereview_release(ev: CaseEvidence, policy: Policy) -> HoldVerdict:
         return HoldVerdict(True, f"{ev.individual.credible_n} credible independent reporters")
     if ev.individual.s >= r.min_new_evidence:
         return HoldVerdict(True, f"independent evidence {ev.individual.s:.2f} reached {r.min_new_evidence}")
+    if (surface in r.live_surfaces and ev.individual.n >= r.live_min_reporters
+            and ev.individual.s >= r.live_min_new_evidence):
+        return HoldVerdict(True, f"{ev.individual.n} independent reporters on a {surface}, whose harm cannot "
+                                 f"wait (evidence {ev.individual.s:.2f} reached {r.live_min_new_evidence})")
     return HoldVerdict(False, f"no material new evidence (independent evidence {ev.individual.s:.2f}, "
                               f"{ev.individual.credible_n} credible independent reporters)")

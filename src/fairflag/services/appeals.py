@@ -215,12 +215,15 @@ def _flip_outcomes(ctx: Context, decision: Decision, old: ReportOutcome, new: Re
         .where(ReportState.decision_id == decision.id, ReportState.outcome == old.value)
         .order_by(Report.reported_at, Report.id)
     ).all()
+    credits = decisions.case_upheld_credits(ctx, decision.case_id)  # an upheld report earned what it added
     for report, state in rows:
         state.outcome = new.value
         state.updated_at = ctx.now()
         key = reputation.reputation_key(report)
-        reputation.record_outcome(ctx, key, report.reason, old.value, weight=-1.0)  # type: ignore[arg-type]
-        reputation.record_outcome(ctx, key, report.reason, new.value)  # type: ignore[arg-type]
+        reputation.record_outcome(ctx, key, report.reason, old.value,  # type: ignore[arg-type]
+                                  weight=-credits.get(report.id, 1.0) if old.value == "upheld" else -1.0)
+        reputation.record_outcome(ctx, key, report.reason, new.value,  # type: ignore[arg-type]
+                                  weight=credits.get(report.id, 1.0) if new.value == "upheld" else 1.0)
     ctx.record(EventKind.report_outcome_set, "decision", decision.id,
                {"case_id": decision.case_id, new.value: [r.id for r, _ in rows], "appeal_id": appeal_id})
     # The platform tells the reporters that the outcome of their reports changed.

@@ -14,6 +14,7 @@ from fairflag.domain import cases as case_rules
 from fairflag.domain.enums import ActionKind, DecisionOutcome, ReportOutcome
 from fairflag.domain.errors import InvalidInput
 from fairflag.domain.events import EventKind
+from fairflag.engine import credibility as cred
 from fairflag.engine.second_review import Trigger, TriggerCode
 from fairflag.services import enforcement, reputation, second_review, triage, validation
 from fairflag.services.context import Context
@@ -261,6 +262,7 @@ def set_report_outcomes(ctx: Context, case: Case, decision: Decision, overrides:
     _check_report_ids({r.id for r, _ in rows}, overrides)
     changed: dict[str, list[str]] = {"upheld": [], "rejected": [], "abusive": []}
     resolved = []
+    credits = upheld_credits(ctx, rows)
     for report, state in rows:
         if state.withdrawn_at is not None or (state.outcome == ReportOutcome.abusive.value
                                               and report.id not in overrides):
@@ -275,14 +277,29 @@ def set_report_outcomes(ctx: Context, case: Case, decision: Decision, overrides:
         resolved.append(delivered.resolved_report(report.id, report.reporter_id, outcome))
         key = reputation.reputation_key(report)
         if before in changed:  # decided before: that outcome no longer stands
-            reputation.record_outcome(ctx, key, report.reason, before, weight=-1.0)  # type: ignore[arg-type]
-        reputation.record_outcome(ctx, key, report.reason, outcome)  # type: ignore[arg-type]
+            reputation.record_outcome(ctx, key, report.reason, before,  # type: ignore[arg-type]
+                                      weight=-credits[report.id] if before == "upheld" else -1.0)
+        reputation.record_outcome(ctx, key, report.reason, outcome,  # type: ignore[arg-type]
+                                  weight=credits[report.id] if outcome == "upheld" else 1.0)
     ctx.record(EventKind.report_outcome_set, "decision", decision.id, {"case_id": case.id, **changed})
     # The platform tells each reporter the outcome of their report.
     outbox.enqueue(ctx, REPORTS_RESOLVED, delivered.reports_resolved(
         decision.outcome, subject_id=case.subject_id, decision_id=decision.id, appeal_id=decision.from_appeal_id,
         reports=resolved))
     return changed
+
+
+def upheld_credits(ctx: Context, rows: list[tuple[Report, ReportState]]) -> dict[str, float]:
+    """Each report's credit if upheld (:func:`fairflag.engine.credibility.information_credits`), from the
+    case's reports in arrival order and the weight each was counted with."""
+    weights = [st.weight if st.processed and st.withdrawn_at is None else 0.0 for _, st in rows]
+    credits = cred.information_credits(weights, ctx.policy.credibility)
+    return {r.id: c for (r, _), c in zip(rows, credits, strict=True)}
+
+
+def case_upheld_credits(ctx: Context, case_id: str) -> dict[str, float]:
+    """:func:`upheld_credits` for a case decided earlier (an appeal flipping its outcome)."""
+    return upheld_credits(ctx, [(r, st) for r, st in ctx.session.execute(_CASE_REPORTS, {"case_id": case_id}).all()])
 
 
 def _check_report_ids(known: set[str], overrides: dict[str, str]) -> None:

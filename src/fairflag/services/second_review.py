@@ -25,11 +25,11 @@ def trigger(ctx: Context, case: Case, subject: Subject, outcome: DecisionOutcome
         return None
     policy = ctx.policy
     state = triage.subject_state(ctx, subject)
-    if policy.second_review.on_protected_subjects and (
+    evidence = CaseEvidence.from_json(case.evidence)
+    if policy.second_review.on_protected_subjects and second_review.campaign_waiver(evidence, policy) is None and (
             state.protected or campaigns.reported_by_members(ctx, case.id)):
         return second_review.CAMPAIGN
-    thin = second_review.thin_evidence(CaseEvidence.from_json(case.evidence), subject.surface,
-                                       state.owner_active_strikes, policy)
+    thin = second_review.thin_evidence(evidence, subject.surface, state.owner_active_strikes, policy)
     if thin is not None:
         return thin
     if not policy.second_review.owner_surge_subjects or not policy.second_review.owner_surge_reporters:

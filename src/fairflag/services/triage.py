@@ -151,6 +151,10 @@ def _count_reporter(ctx: Context, report: Report, state: ReportState, reporter: 
     if suspicion is not None and suspicion.campaign_key and group == suspicion.campaign_key:
         bucket.campaign = True
     bucket.add(c.value, report.reason, credible and group == triage.INDIVIDUAL)
+    if credible and group == triage.INDIVIDUAL:
+        age = reputation.account_age_days(reporter, report.reported_at)
+        evidence.add_credible_source(report.reporter_id, c.value, report.fp_net, report.fp_dev,
+                                     aged=age is not None and age >= ctx.policy.credibility.young_account_days)
     if report.source == ReportSource.trusted_flagger.value:
         evidence.trusted_flaggers += 1
     ctx.session.add(CaseReporter(case_id=report.case_id, reporter_id=report.reporter_id, group_key=group,
@@ -177,7 +181,7 @@ def withdraw(ctx: Context, report: Report, case: Case, subject: Subject) -> None
         )
         if remaining is None:
             evidence = triage.CaseEvidence.from_json(case.evidence)
-            evidence.uncount(row.group_key, row.weight, row.reason, row.credible)
+            evidence.uncount(row.group_key, row.weight, row.reason, row.credible, row.reporter_id)
             if report.source == ReportSource.trusted_flagger.value:
                 evidence.trusted_flaggers = max(0, evidence.trusted_flaggers - 1)
             case.evidence = evidence.to_json()
@@ -204,7 +208,7 @@ def rescore(ctx: Context, case: Case, subject: Subject) -> triage.Score:
         assert active is not None
         enforcement.lift(ctx, active, "a coordinated reporting campaign was detected behind the reports")
     case.priority = s.value
-    rereview = _rereview(ctx, case, evidence)
+    rereview = _rereview(ctx, case, evidence, subject.surface)
     waiting_since = case.held_until or case.opened_at  # a follow-up waits from the end of its hold
     boost = ctx.policy.second_review.rank_boost if case.first_opinion_by else 0.0  # awaiting a second moderator
     case.queue_rank = triage.queue_rank(s.value + boost, waiting_since, ctx.policy)
@@ -246,7 +250,7 @@ def hold_after_clearance(ctx: Context, case: Case) -> dict[str, str]:
     return {"held_until": until.isoformat(), "follows_decision_id": last.id}
 
 
-def _rereview(ctx: Context, case: Case, evidence: triage.CaseEvidence) -> dict[str, Any]:
+def _rereview(ctx: Context, case: Case, evidence: triage.CaseEvidence, case_surface: str) -> dict[str, Any]:
     """Release a held follow-up once its reports bring material new evidence; say why either way.
 
     A release ends the hold now (``held_until`` = now), so the case waits, ages and gets its deadline from
@@ -259,7 +263,7 @@ def _rereview(ctx: Context, case: Case, evidence: triage.CaseEvidence) -> dict[s
     if case.held_until <= ctx.now():
         previous = (case.priority_components or {}).get("rereview", {})
         return {**info, "released_because": previous.get("released_because", "the hold ended")}
-    verdict = triage.rereview_release(evidence, ctx.policy)
+    verdict = triage.rereview_release(evidence, ctx.policy, case_surface)
     if not verdict.release:
         return {**info, "why_held": verdict.reason}
     case.held_until = ctx.now()
@@ -295,7 +299,7 @@ def regroup_case(ctx: Context, case: Case, members: set[str], campaign_key: str)
     for row in rows:
         if row.reporter_id not in members:
             continue
-        evidence.uncount(row.group_key, row.weight, row.reason, row.credible)
+        evidence.uncount(row.group_key, row.weight, row.reason, row.credible, row.reporter_id)
         new = evidence.bucket(campaign_key)
         new.campaign = True
         new.add(row.weight, row.reason, False)
