@@ -5,12 +5,14 @@ created years earlier)."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from fairflag.bench.replay import with_history
 from fairflag.policy import load_policy
 from fairflag.sim import scenarios
 from fairflag.sim.baselines import CountEngine, make_baseline
@@ -30,16 +32,6 @@ SCALE = 0.01
 
 def generated() -> list[dict[str, Any]]:
     return scenarios.generate(SCENARIO, 7, SCALE)
-
-
-def with_history(lines: list[dict[str, Any]], back_s: float, created_s: float | None = None) -> list[dict[str, Any]]:
-    """The same stream as a platform would export it: every account line ``back_s`` before the window (at the
-    account's creation, ``created_s`` before it, unless told otherwise), so the stream opens with a long idle
-    stretch."""
-    created = -(back_s if created_s is None else created_s)
-    header, events = lines[0], lines[1:]
-    accounts = [{**e, "t": -back_s, "created_at": created} for e in events if e["type"] == "account"]
-    return [header, *accounts, *(e for e in events if e["type"] != "account")]
 
 
 def stream_of(lines: list[dict[str, Any]]) -> Stream:
@@ -155,3 +147,27 @@ def test_the_grid_point_at_or_after_a_time() -> None:
     assert next_slot(0, -math.inf) == (5, point(5))
     runner.passed = (math.nextafter(point(5), -math.inf), EVENT)
     assert next_slot(0, -math.inf) == (5, point(5))
+
+
+def test_bench_replay_appends_both_spans_to_its_json(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from fairflag.cli import app
+
+    out = tmp_path / "replay.json"
+    args = ["bench", "replay", "--scale", "0.005", "--engines", "count,fifo", "--out", str(out)]
+    for _ in range(2):
+        result = CliRunner().invoke(app, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    rows = json.loads(out.read_text())
+    assert len(rows) == 2 and rows[0]["measured_on"] and rows[0]["machine"]
+    runs = rows[0]["runs"]
+    assert [(r["accounts_created"], r["engine"]) for r in runs] == [
+        ("4y", "count"), ("4y", "fifo"), ("30d", "count"), ("30d", "fifo")]
+    for engine in ("count", "fifo"):
+        old, new = (next(r for r in runs if r["engine"] == engine and r["accounts_created"] == span)
+                    for span in ("4y", "30d"))
+        assert (old["slots_offered"], old["ticks"]) == (new["slots_offered"], new["ticks"]) and old["reports"] > 0
+        assert rows[0]["same_outcomes"][engine] is True
+    bad = CliRunner().invoke(app, ["bench", "replay", "--scenario", "nope", "--out", str(out)])
+    assert bad.exit_code == 2 and "unknown scenario 'nope'" in bad.output
