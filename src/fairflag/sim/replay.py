@@ -58,7 +58,6 @@ from fairflag.store.tables import (
     EnforcementAction,
     Report,
     ReporterStats,
-    WebhookEndpoint,
 )
 
 PLATFORM = Actor(ActorType.platform, "sim-platform")
@@ -106,8 +105,7 @@ class FairflagEngine:
         self.keys: dict[str, int] = {}  # fairflag report id -> the report's key in the stream
         self.ids: dict[int, str] = {}
         self.track = track
-        self._review_at: float | None = None  # cached answers, dropped by whatever can change them
-        self._due_at: float | None = None
+        self._next: tuple[float, float] | None = None  # (next_review, next_due), until something changes them
         self.traces: dict[str, list[tuple[float, float]]] = {s: [] for s in track}
 
     def at(self, t: float) -> datetime:
@@ -199,42 +197,37 @@ class FairflagEngine:
         worker.run_once(self.core)
 
     def next_due(self) -> float:
-        """When the worker's next pass can do anything: the earliest end of an active timed action (expiry is
-        all it does here, unless a webhook endpoint exists: then every pass may deliver)."""
-        if self._due_at is None:
-            with self.db.reader() as session:
-                if session.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.active.is_(True)).limit(1)):
-                    self._due_at = -math.inf
-                else:
-                    ends = session.scalar(select(func.min(EnforcementAction.ends_at)).where(
-                        EnforcementAction.status == ActionStatus.active.value,
-                        EnforcementAction.ends_at.is_not(None)))
-                    self._due_at = math.inf if ends is None else self.seconds(ends)
-        return self._due_at
+        """When the worker's next pass can do anything: the earliest end of an active timed action. Expiry is
+        all a pass does here: the replay's database is fresh and nothing in a stream adds a webhook endpoint."""
+        return self._when()[1]
 
     def next_review(self) -> float:
         """When claim-next can next hand out a case to some reviewer: now if an open case is neither held nor
         claimed, else when the first hold or lease on an open case lapses; never if no case is open. (Whether
         it is this slot's reviewer's turn is not asked: an early answer only costs an empty slot.)"""
-        if self._review_at is None:
-            self._review_at = self._claimable_from()
-        return self._review_at
+        return self._when()[0]
 
-    def _claimable_from(self) -> float:
-        with self.db.reader() as session:
-            ready = session.scalar(select(Case.id).where(
-                Case.status == CaseStatus.open.value, Case.held_until.is_(None), Case.claimed_by.is_(None)).limit(1))
-            if ready is not None:
-                return -math.inf
-            waits = session.execute(select(Case.held_until, Case.claimed_by, Case.lease_expires_at).where(
-                Case.status == CaseStatus.open.value)).all()
-        times = [max(self.seconds(held) if held is not None else -math.inf,
-                     self.seconds(lease) if by is not None and lease is not None else -math.inf)
-                 for held, by, lease in waits]
-        return min(times, default=math.inf)
+    def _when(self) -> tuple[float, float]:
+        """Both answers from one read, kept until a report, a review or a tick may change them."""
+        if self._next is None:
+            with self.db.reader() as session:
+                ready = session.scalar(select(Case.id).where(
+                    Case.status == CaseStatus.open.value, Case.held_until.is_(None), Case.claimed_by.is_(None))
+                    .limit(1))
+                waits = [] if ready is not None else session.execute(
+                    select(Case.held_until, Case.claimed_by, Case.lease_expires_at)
+                    .where(Case.status == CaseStatus.open.value)).all()
+                ends = session.scalar(select(func.min(EnforcementAction.ends_at)).where(
+                    EnforcementAction.status == ActionStatus.active.value, EnforcementAction.ends_at.is_not(None)))
+            review = -math.inf if ready is not None else min(
+                (max(-math.inf if held is None else self.seconds(held),
+                     -math.inf if by is None or lease is None else self.seconds(lease)) for held, by, lease in waits),
+                default=math.inf)
+            self._next = (review, math.inf if ends is None else self.seconds(ends))
+        return self._next
 
     def _changed(self) -> None:
-        self._review_at = self._due_at = None
+        self._next = None
 
     def review(self, t: float, reviewer: Reviewer, slot: int) -> Reviewed | None:
         """Claim-next and decide, as one reviewer does at one instant of simulated time: one unit of work
