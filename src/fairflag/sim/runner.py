@@ -195,8 +195,8 @@ class Runner:
         """Everything that can happen up to ``until``, in time order; idle slots and ticks are skipped."""
         while True:
             live_end = self.live_ends[0][0] if self.live_ends else math.inf
-            slot_n, slot_t = self.next_on_grid(self.slot_n, self.slot_s, self.engine.next_review, SLOT)
-            tick_n, tick_t = self.next_on_grid(self.tick_n, TICK_S, self.engine.next_due, TICK)
+            slot_n, slot_t = self.next_on_grid(self.slot_n, self.slot_s, self.engine.next_review, SLOT, until)
+            tick_n, tick_t = self.next_on_grid(self.tick_n, TICK_S, self.engine.next_due, TICK, until)
             t = min(slot_t, tick_t, live_end)
             if t > until:
                 return
@@ -216,20 +216,23 @@ class Runner:
                 self.passed = (t, SLOT)
                 self.review(t, slot_n)
 
-    def next_on_grid(self, n: int, step: float, ready: Callable[[], float], rank: int) -> tuple[int, float]:
-        """The next point of a grid to run, from point ``n`` on: when idle time is skipped, the first at or
-        after the time the engine says work may be there and after everything already applied (the points
-        before were offered to an idle engine in the old loop: no-ops). Asked afresh each time, because an
-        event may bring the work forward; nothing is skipped for good until a later point runs."""
+    def next_on_grid(self, n: int, step: float, ready: Callable[[], float], rank: int,
+                     until: float = math.inf) -> tuple[int, float]:
+        """The next point of a grid to run, from point ``n`` on: when idle time is skipped, the first after
+        everything already applied (the points before were offered to an idle engine in the old loop: no-ops)
+        and at or after the time the engine says work may be there. The engine is not asked when that point
+        lies beyond ``until`` anyway. Asked afresh each time, because an event may bring the work forward;
+        nothing is skipped for good until a later point runs."""
         if step == math.inf:
             return n, math.inf
         if self.skip_idle:
-            at = ready()
-            if at == math.inf:
-                return n, math.inf
-            n = self.first_point(n, step, at, strict=False)
             passed_t, passed_rank = self.passed
             n = self.first_point(n, step, passed_t, strict=rank <= passed_rank)
+            if self.origin + (n + 1) * step <= until:
+                at = ready()
+                if at == math.inf:
+                    return n, math.inf
+                n = self.first_point(n, step, at, strict=False)
         return n, self.origin + (n + 1) * step
 
     def first_point(self, n: int, step: float, at: float, *, strict: bool) -> int:
