@@ -460,6 +460,7 @@ def bench_replay(
     scale: Annotated[float, typer.Option(metavar="FLOAT", min=0.001, help="Its size relative to the default.")] = 0.05,
     engines: Annotated[str, typer.Option(metavar="LIST", help="Engines to replay it through, comma-separated.")] = (
         "fairflag,count,flagscore,fifo"),
+    repeat: Annotated[int, typer.Option(metavar="N", min=1, help="Runs of each; the fastest counts.")] = 3,
     out: Annotated[Path, typer.Option(help="Where to write the results (JSON, appended).")] = Path(
         "docs/benchmarks/replay.json"),
 ) -> None:
@@ -477,7 +478,7 @@ def bench_replay(
     if unknown or not chosen:
         _fail(f"unknown engine {unknown[0]!r}; known: {', '.join(ENGINES)}" if unknown else "--engines names no engine")
     with _stderr().status("replaying") as status:
-        result = run_replay(scenario=scenario, scale=scale, engines=chosen,
+        result = run_replay(scenario=scenario, scale=scale, engines=chosen, repeat=repeat,
                             on_progress=lambda what: status.update(f"replaying: {what}"))
     row = as_dict(result)
     out.parent.mkdir(parents=True, exist_ok=True)

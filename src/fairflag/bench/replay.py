@@ -48,6 +48,8 @@ class ReplayResult:
     scenario: str
     scale: float
     seed: int
+    loop: str = "skips idle review slots and worker ticks"  # what the runner did (an older runner did not)
+    repeat: int = 1  # runs of each; the fastest wall and CPU times are kept
     runs: list[ReplayRun] = field(default_factory=list)
     time_ratio_4y_to_30d: dict[str, float] = field(default_factory=dict)  # per engine, wall time
     cpu_ratio_4y_to_30d: dict[str, float] = field(default_factory=dict)  # per engine, CPU time (a shared machine)
@@ -86,27 +88,37 @@ def _replay(stream: Stream, engine_name: str, seed: int) -> tuple[Runner, dict[s
 
 
 def run_replay(*, scenario: str = "bot_swarm_fresh", scale: float = 0.05, seed: int = 7,
-               engines: Sequence[str] = ("fairflag", "count", "flagscore", "fifo"),
+               engines: Sequence[str] = ("fairflag", "count", "flagscore", "fifo"), repeat: int = 3,
                on_progress: Callable[[str], None] | None = None) -> ReplayResult:
+    """Each engine replays each span ``repeat`` times, the spans taking turns (so a busy machine slows both
+    alike); the fastest run of each counts, as ``timeit`` does, since noise only ever adds time."""
     lines = scenarios.generate(scenario, seed, scale)
     policy = load_policy()
-    result = ReplayResult(scenario=scenario, scale=scale, seed=seed)
+    streams = {span: parse_generated(with_history(lines, back_s), policy, scenario) for span, back_s in SPANS.items()}
+    result = ReplayResult(scenario=scenario, scale=scale, seed=seed, repeat=repeat)
     outcomes: dict[tuple[str, str], dict[str, Any]] = {}
-    for span, back_s in SPANS.items():
-        stream = parse_generated(with_history(lines, back_s), policy, scenario)
-        for engine_name in engines:
-            if on_progress is not None:
-                on_progress(f"{engine_name}, accounts created {span} back")
-            runner, out, wall, cpu = _replay(stream, engine_name, seed)
-            outcomes[(span, engine_name)] = _outcome(out)
-            result.runs.append(ReplayRun(
-                accounts_created=span, engine=engine_name, events=len(stream.events), reports=stream.reports,
-                seconds=round(wall, 3), cpu_s=round(cpu, 3), reports_per_s=round(stream.reports / wall, 1),
-                slots_offered=getattr(runner, "slots_offered", None), ticks=getattr(runner, "ticks", None)))
+    best: dict[tuple[str, str], ReplayRun] = {}
+    for round_ in range(repeat):
+        for span, stream in streams.items():
+            for engine_name in engines:
+                if on_progress is not None:
+                    on_progress(f"{engine_name}, accounts created {span} back ({round_ + 1}/{repeat})")
+                runner, out, wall, cpu = _replay(stream, engine_name, seed)
+                outcomes.setdefault((span, engine_name), _outcome(out))
+                run = ReplayRun(
+                    accounts_created=span, engine=engine_name, events=len(stream.events), reports=stream.reports,
+                    seconds=round(wall, 3), cpu_s=round(cpu, 3), reports_per_s=round(stream.reports / wall, 1),
+                    slots_offered=getattr(runner, "slots_offered", None), ticks=getattr(runner, "ticks", None))
+                kept = best.get((span, engine_name))
+                if kept is None or run.seconds < kept.seconds:
+                    best[(span, engine_name)] = run
+                if kept is not None:  # the CPU time's best, separately
+                    best[(span, engine_name)].cpu_s = min(kept.cpu_s, run.cpu_s)
+    result.runs = [best[(span, engine_name)] for span in SPANS for engine_name in engines]
     for engine_name in engines:
-        runs = {r.accounts_created: r for r in result.runs if r.engine == engine_name}
-        result.time_ratio_4y_to_30d[engine_name] = round(runs["4y"].seconds / max(runs["30d"].seconds, 1e-9), 3)
-        result.cpu_ratio_4y_to_30d[engine_name] = round(runs["4y"].cpu_s / max(runs["30d"].cpu_s, 1e-9), 3)
+        old, new = best[("4y", engine_name)], best[("30d", engine_name)]
+        result.time_ratio_4y_to_30d[engine_name] = round(old.seconds / max(new.seconds, 1e-9), 3)
+        result.cpu_ratio_4y_to_30d[engine_name] = round(old.cpu_s / max(new.cpu_s, 1e-9), 3)
         result.same_outcomes[engine_name] = outcomes[("4y", engine_name)] == outcomes[("30d", engine_name)]
     result.machine = f"{os.cpu_count()} cores {host.machine()} {host.system()}, python {host.python_version()}"
     result.measured_on = _today()
