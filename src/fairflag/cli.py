@@ -460,7 +460,7 @@ def bench_replay(
     scale: Annotated[float, typer.Option(metavar="FLOAT", min=0.001, help="Its size relative to the default.")] = 0.05,
     engines: Annotated[str, typer.Option(metavar="LIST", help="Engines to replay it through, comma-separated.")] = (
         "fairflag,count,flagscore,fifo"),
-    repeat: Annotated[int, typer.Option(metavar="N", min=1, help="Runs of each; the fastest counts.")] = 3,
+    repeat: Annotated[int, typer.Option(metavar="N", min=1, help="Runs of each; the fastest counts.")] = 4,
     out: Annotated[Path, typer.Option(help="Where to write the results (JSON, appended).")] = Path(
         "docs/benchmarks/replay.json"),
 ) -> None:

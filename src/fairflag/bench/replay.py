@@ -88,10 +88,10 @@ def _replay(stream: Stream, engine_name: str, seed: int) -> tuple[Runner, dict[s
 
 
 def run_replay(*, scenario: str = "bot_swarm_fresh", scale: float = 0.05, seed: int = 7,
-               engines: Sequence[str] = ("fairflag", "count", "flagscore", "fifo"), repeat: int = 3,
+               engines: Sequence[str] = ("fairflag", "count", "flagscore", "fifo"), repeat: int = 4,
                on_progress: Callable[[str], None] | None = None) -> ReplayResult:
-    """Each engine replays each span ``repeat`` times, the spans taking turns (so a busy machine slows both
-    alike); the fastest run of each counts, as ``timeit`` does, since noise only ever adds time."""
+    """Each engine replays each span ``repeat`` times, the spans taking turns and going first in turn (so a busy
+    machine slows both alike); the fastest run of each counts, as ``timeit`` does: noise only ever adds time."""
     lines = scenarios.generate(scenario, seed, scale)
     policy = load_policy()
     streams = {span: parse_generated(with_history(lines, back_s), policy, scenario) for span, back_s in SPANS.items()}
@@ -99,7 +99,8 @@ def run_replay(*, scenario: str = "bot_swarm_fresh", scale: float = 0.05, seed: 
     outcomes: dict[tuple[str, str], dict[str, Any]] = {}
     best: dict[tuple[str, str], ReplayRun] = {}
     for round_ in range(repeat):
-        for span, stream in streams.items():
+        turn = list(streams.items())
+        for span, stream in turn if round_ % 2 == 0 else turn[::-1]:
             for engine_name in engines:
                 if on_progress is not None:
                     on_progress(f"{engine_name}, accounts created {span} back ({round_ + 1}/{repeat})")
