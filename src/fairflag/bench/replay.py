@@ -4,7 +4,9 @@ A platform's own history starts with old accounts, its account lines at their cr
 what the events cost, not what the calendar spans. The stream is a generated scenario whose account lines are
 moved to one instant ``back`` before the window (the accounts created then), replayed through each engine with
 the simulated reviewers; the two spans should take about the same time, run the same number of review slots and
-worker ticks and, where account age does not change the engine's judgement, give the same outcomes.
+worker ticks and, where account age does not change the engine's judgement, give the same outcomes (fairflag's
+young-account prior ends at 30 days, so both spans are old to it; flagscore's trust levels are TL3 at four years
+and TL2 at 30 days, so its outcomes may differ).
 """
 
 from __future__ import annotations
