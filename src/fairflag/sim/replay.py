@@ -7,8 +7,8 @@ cases the HTTP API calls: ``platform.upsert_account``, ``platform.upsert_subject
 (with ``reported_at``), ``queue.claim_next`` then ``decisions.decide`` for the simulated reviewers (one unit
 of work per review slot; four reviewer identities take turns by the slot's number, so a second review finds
 another moderator) and ``worker.run_once`` for expiries. Between events the runner asks when work can next be
-there (:meth:`FairflagEngine.next_review`, :meth:`FairflagEngine.next_due`: one small query each, after
-whatever may have changed the answer) and skips the slots and ticks that would find none. Nothing here knows
+there (:meth:`FairflagEngine.next_review`, :meth:`FairflagEngine.next_due`: one small read for both, after
+whatever may have changed the answers) and skips the slots and ticks that would find none. Nothing here knows
 how fairflag weighs a report: the outcomes are read back from the stored tables (actions, decisions,
 campaigns, reporter stats), so the replay measures whatever the services do.
 
