@@ -13,10 +13,10 @@ edge cases. The stream (count engine at threshold 2, one reviewer decision per h
     t=600    u2 -> v4
     t=650    u3 -> v4                 v4 restricted automatically at 650
 
-The first event is at 0, so reviews happen at 3600, 7200, ... and take the most reported case first (ties:
-oldest). 3600: v1 (2 reporters, opened 100) -> no violation, restriction overturned. 7200: l1's live ends
-first, then v4 (2 reporters) -> violation. 10800: v2 -> violation. 14400: l1 -> violation (no longer live, so
-``remove``). 18000: v3 -> no violation. Horizon 20000.
+The first report is at 100, so reviews happen at 3700, 7300, ... and take the most reported case first (ties:
+oldest). 3700: v1 (2 reporters, opened 100) -> no violation, restriction overturned. 7200: l1's live ends;
+7300: v4 (2 reporters) -> violation. 10900: v2 -> violation. 14500: l1 -> violation (no longer live, so
+``remove``). 18100: v3 -> no violation. Horizon 20000.
 """
 
 from __future__ import annotations
@@ -85,12 +85,12 @@ def test_subject_outcomes_by_hand() -> None:
     out = run_tiny()
     s = {x["subject"]: x for x in out.subjects}
     assert (s["v1"]["first_report_t"], s["v1"]["first_restricted_t"], s["v1"]["restricted_by"]) == (100, 200, "auto")
-    assert s["v1"]["restricted_s"] == 3400 and s["v1"]["final"] == "cleared" and s["v1"]["overturned"] == 1
+    assert s["v1"]["restricted_s"] == 3500 and s["v1"]["final"] == "cleared" and s["v1"]["overturned"] == 1
     assert (s["v4"]["first_restricted_t"], s["v4"]["restricted_s"], s["v4"]["final"]) == (650, 20000 - 650, "actioned")
     assert s["v4"]["overturned"] == 0
-    assert (s["v2"]["first_restricted_t"], s["v2"]["restricted_by"], s["v2"]["final"]) == (10800, "moderator",
+    assert (s["v2"]["first_restricted_t"], s["v2"]["restricted_by"], s["v2"]["final"]) == (10900, "moderator",
                                                                                             "actioned")
-    assert (s["l1"]["first_restricted_t"], s["l1"]["final"]) == (14400, "actioned")
+    assert (s["l1"]["first_restricted_t"], s["l1"]["final"]) == (14500, "actioned")
     assert (s["v3"]["first_restricted_t"], s["v3"]["final"], s["v3"]["decisions"]) == (None, "cleared", 1)
     reporters = {r["reporter"]: r for r in out.reporters}
     assert {k: (r["abusive"], r["reports"]) for k, r in reporters.items()} == {
@@ -100,18 +100,18 @@ def test_subject_outcomes_by_hand() -> None:
 
 def test_metrics_by_hand() -> None:
     m = run_tiny().metrics
-    # wrongful restriction: v1 is the one attacked innocent subject, and it was restricted for 3400 s.
+    # wrongful restriction: v1 is the one attacked innocent subject, and it was restricted for 3500 s.
     assert (m["attacked_innocent"], m["attacked_innocent_restricted"], m["attacked_innocent_restricted_rate"]) == (
         1, 1, 1.0)
     assert m["attacked_innocent_restricted_by_auto"] == 1
-    assert m["attacked_innocent_restricted_hours"] == round(3400 / 3600, 3)
+    assert m["attacked_innocent_restricted_hours"] == round(3500 / 3600, 3)
     assert (m["innocent_reported"], m["innocent_restricted"], m["innocent_restricted_rate"]) == (2, 1, 0.5)
-    # time to action: v4 650-600 = 50, v2 10800-300 = 10500, l1 14400-400 = 14000.
+    # time to action: v4 650-600 = 50, v2 10900-300 = 10600, l1 14500-400 = 14100.
     assert m["tta_n"] == 3
-    assert m["tta_median_s"] == 10500
-    assert m["tta_p95_s"] == 14000  # nearest rank: ceil(0.95 * 3) = 3rd smallest
+    assert m["tta_median_s"] == 10600
+    assert m["tta_p95_s"] == 14100  # nearest rank: ceil(0.95 * 3) = 3rd smallest
     assert m["violating_never_actioned"] == 0
-    assert (m["tta_live_median_s"], m["tta_live_p95_s"]) == (14000, 14000)
+    assert (m["tta_live_median_s"], m["tta_live_p95_s"]) == (14100, 14100)
     assert (m["tta_legit_scam_median_s"], m["tta_legit_scam_p95_s"]) == (50, 50)
     # reviewer effort: 5 decisions, 3 of them found a true violation, 1 was spent on the attacked subject.
     assert m["decisions"] == 5 and m["true_violations_actioned_by_review"] == 3

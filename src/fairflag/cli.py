@@ -453,3 +453,44 @@ def bench_intake(
     out.write_text(json.dumps(history, indent=2) + "\n")
     for key, value in row.items():
         _stdout().print(f"{key:>28}: {value}")
+
+
+@bench_app.command("replay")
+def bench_replay(
+    scenario: Annotated[str, typer.Option(metavar="NAME", help="The generated scenario to replay.")] = (
+        "bot_swarm_fresh"),
+    scale: Annotated[float, typer.Option(metavar="FLOAT", min=0.001, help="Its size relative to the default.")] = 0.05,
+    engines: Annotated[str, typer.Option(metavar="LIST", help="Engines to replay it through, comma-separated.")] = (
+        "fairflag,count,flagscore,fifo"),
+    repeat: Annotated[int, typer.Option(metavar="N", min=1, help="Runs of each; the fastest counts.")] = 4,
+    out: Annotated[Path, typer.Option(help="Where to write the results (JSON, appended).")] = Path(
+        "docs/benchmarks/replay.json"),
+) -> None:
+    """Replay one stream with accounts created 4 years or 30 days back; the time should match."""
+    import json
+
+    from fairflag.bench.replay import as_dict, run_replay
+    from fairflag.sim import scenarios
+    from fairflag.sim.suite import ENGINES
+
+    chosen = [e.strip() for e in engines.split(",") if e.strip()]
+    if scenario not in scenarios.SCENARIOS:
+        _fail(f"unknown scenario {scenario!r}; known: {', '.join(scenarios.SCENARIOS)}")
+    unknown = [e for e in chosen if e not in ENGINES]
+    if unknown or not chosen:
+        _fail(f"unknown engine {unknown[0]!r}; known: {', '.join(ENGINES)}" if unknown else "--engines names no engine")
+    with _stderr().status("replaying") as status:
+        result = run_replay(scenario=scenario, scale=scale, engines=chosen, repeat=repeat,
+                            on_progress=lambda what: status.update(f"replaying: {what}"))
+    row = as_dict(result)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    history = json.loads(out.read_text()) if out.exists() else []
+    history.append(row)
+    out.write_text(json.dumps(history, indent=2) + "\n")
+    for run in result.runs:
+        _stdout().print(f"{run.engine:>10} accounts {run.accounts_created:>3} back: {run.seconds:8.2f} s "
+                        f"(CPU {run.cpu_s:.2f} s, {run.reports_per_s} reports/s), {run.slots_offered} slots, "
+                        f"{run.ticks} ticks")
+    for engine, ratio in result.time_ratio_4y_to_30d.items():
+        _stdout().print(f"{engine:>10} 4y/30d: time {ratio}, CPU {result.cpu_ratio_4y_to_30d[engine]}, "
+                        f"same outcomes: {result.same_outcomes[engine]}")

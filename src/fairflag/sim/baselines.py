@@ -101,9 +101,19 @@ class Engine(Protocol):
 
     def tick(self, t: float) -> None: ...
 
-    def review(self, t: float, reviewer: Reviewer) -> Reviewed | None:
+    def next_due(self) -> float:
+        """The earliest time at which :meth:`tick` can change anything (an action expires, a delivery is due),
+        if no further event arrives; ``math.inf``: never. The runner skips the ticks before it."""
+
+    def review(self, t: float, reviewer: Reviewer, slot: int) -> Reviewed | None:
         """The top of the queue goes to ``reviewer``, and its decision is applied. None: nothing to review.
-        The flag is False when the decision did not take effect yet (it awaits a second reviewer)."""
+        The flag is False when the decision did not take effect yet (it awaits a second reviewer). ``slot``
+        is the review slot's number on the runner's grid (reviewers who take turns take them by it)."""
+
+    def next_review(self) -> float:
+        """The earliest time at which :meth:`review` may find a case, if no further event arrives (a time
+        already past: now; ``math.inf``: the queue is empty). It may be early, never late: the runner skips
+        the slots before it."""
 
     def results(self) -> EngineResults: ...
 
@@ -172,6 +182,12 @@ class QueueEngine:
     def tick(self, t: float) -> None:
         pass
 
+    def next_due(self) -> float:
+        return math.inf  # nothing here expires by itself
+
+    def next_review(self) -> float:
+        return -math.inf if self.cases else math.inf  # every open case is in the heap, ready
+
     def on_report(self, key: int, ev: ReportEvent) -> list[Action]:
         case = self.cases.get(ev.subject)
         if case is None:
@@ -201,7 +217,7 @@ class QueueEngine:
                 return ReviewItem(f"case{serial}", subject, tuple(case.reports))
         return None
 
-    def review(self, t: float, reviewer: Reviewer) -> Reviewed | None:
+    def review(self, t: float, reviewer: Reviewer, slot: int) -> Reviewed | None:
         item = self.next_for_review(t)
         if item is None:
             return None

@@ -5,10 +5,12 @@ A fresh SQLite file (WAL) in a temporary directory, migrated with the real migra
 to each event's time (negative times are history before the window) and the event goes through the same use
 cases the HTTP API calls: ``platform.upsert_account``, ``platform.upsert_subject``, ``reports.file_report``
 (with ``reported_at``), ``queue.claim_next`` then ``decisions.decide`` for the simulated reviewers (one unit
-of work per review slot; four reviewer identities take turns, so a second review finds another moderator)
-and ``worker.run_once`` for expiries. Nothing here knows how fairflag weighs a report: the outcomes are read back
-from the stored tables (actions, decisions, campaigns, reporter stats), so the replay measures whatever the
-services do.
+of work per review slot; four reviewer identities take turns by the slot's number, so a second review finds
+another moderator) and ``worker.run_once`` for expiries. Between events the runner asks when work can next be
+there (:meth:`FairflagEngine.next_review`, :meth:`FairflagEngine.next_due`: one small read for both, after
+whatever may have changed the answers) and skips the slots and ticks that would find none. Nothing here knows
+how fairflag weighs a report: the outcomes are read back from the stored tables (actions, decisions,
+campaigns, reporter stats), so the replay measures whatever the services do.
 
 Per-report cost is one unit of work. Account and subject descriptions are applied lazily, inside the unit of
 work of the next report that names them (an account or views line alone changes nothing fairflag computes
@@ -18,6 +20,7 @@ throwaway database runs with ``synchronous=OFF``: a crash loses a simulation, ne
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,7 +31,16 @@ from sqlalchemy import event, func, select
 from fairflag import worker
 from fairflag.clock import ManualClock
 from fairflag.core import Fairflag
-from fairflag.domain.enums import ActionKind, ActorType, DecisionOutcome, ReportSource, Role, Surface
+from fairflag.domain.enums import (
+    ActionKind,
+    ActionStatus,
+    ActorType,
+    CaseStatus,
+    DecisionOutcome,
+    ReportSource,
+    Role,
+    Surface,
+)
 from fairflag.domain.errors import DomainError
 from fairflag.ids import SeededIds
 from fairflag.policy import Policy
@@ -93,7 +105,7 @@ class FairflagEngine:
         self.keys: dict[str, int] = {}  # fairflag report id -> the report's key in the stream
         self.ids: dict[int, str] = {}
         self.track = track
-        self.slots = 0
+        self._next: tuple[float, float] | None = None  # (next_review, next_due), until something changes them
         self.traces: dict[str, list[tuple[float, float]]] = {s: [] for s in track}
 
     def at(self, t: float) -> datetime:
@@ -149,6 +161,7 @@ class FairflagEngine:
     # reports
 
     def on_report(self, key: int, ev: ReportEvent) -> list[Action]:
+        self._changed()
         self.clock.set(self.at(ev.t))
         body = reports.ReportIn(
             reporter_id=ev.reporter, subject_id=ev.subject, reason=ev.reason, text=ev.text,
@@ -179,15 +192,49 @@ class FairflagEngine:
     # reviewers and background work
 
     def tick(self, t: float) -> None:
+        self._changed()
         self.clock.set(self.at(t))
         worker.run_once(self.core)
 
-    def review(self, t: float, reviewer: Reviewer) -> Reviewed | None:
+    def next_due(self) -> float:
+        """When the worker's next pass can do anything: the earliest end of an active timed action. Expiry is
+        all a pass does here: the replay's database is fresh and nothing in a stream adds a webhook endpoint."""
+        return self._when()[1]
+
+    def next_review(self) -> float:
+        """When claim-next can next hand out a case to some reviewer: now if an open case is neither held nor
+        claimed, else when the first hold or lease on an open case lapses; never if no case is open. (Whether
+        it is this slot's reviewer's turn is not asked: an early answer only costs an empty slot.)"""
+        return self._when()[0]
+
+    def _when(self) -> tuple[float, float]:
+        """Both answers from one read, kept until a report, a review or a tick may change them."""
+        if self._next is None:
+            with self.db.reader() as session:
+                ready = session.scalar(select(Case.id).where(
+                    Case.status == CaseStatus.open.value, Case.held_until.is_(None), Case.claimed_by.is_(None))
+                    .limit(1))
+                waits = [] if ready is not None else session.execute(
+                    select(Case.held_until, Case.claimed_by, Case.lease_expires_at)
+                    .where(Case.status == CaseStatus.open.value)).all()
+                ends = session.scalar(select(func.min(EnforcementAction.ends_at)).where(
+                    EnforcementAction.status == ActionStatus.active.value, EnforcementAction.ends_at.is_not(None)))
+            review = -math.inf if ready is not None else min(
+                (max(-math.inf if held is None else self.seconds(held),
+                     -math.inf if by is None or lease is None else self.seconds(lease)) for held, by, lease in waits),
+                default=math.inf)
+            self._next = (review, math.inf if ends is None else self.seconds(ends))
+        return self._next
+
+    def _changed(self) -> None:
+        self._next = None
+
+    def review(self, t: float, reviewer: Reviewer, slot: int) -> Reviewed | None:
         """Claim-next and decide, as one reviewer does at one instant of simulated time: one unit of work
         (the same services as two API calls; the simulated reviewer decides in between)."""
+        self._changed()
         self.clock.set(self.at(t))
-        actor = MODERATORS[self.slots % len(MODERATORS)]
-        self.slots += 1
+        actor = MODERATORS[slot % len(MODERATORS)]
         return self.core.run(actor, self._review, reviewer)
 
     def _review(self, ctx: Context, reviewer: Reviewer) -> Reviewed | None:

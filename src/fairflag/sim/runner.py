@@ -8,6 +8,17 @@ header's error rates; the coin for each error is a hash of (seed, subject, how m
 so every engine meets the same reviewer mistakes on the same subject. Once a reviewer removed a subject (or
 ended a livestream), the platform no longer shows it: later views and reports of it are dropped, for every
 engine alike.
+
+A replay costs what its events cost, not what its calendar spans. Slots and ticks sit on fixed grids that
+start at the first report (nothing can happen before it, however far back the account lines go): slot ``n``
+at ``first report + (n + 1) * 3600 / per_hour``, tick ``n`` at ``first report + (n + 1) * TICK_S``. The clock
+jumps from one thing that can happen to the next: an event, a livestream's end, the first slot at or after
+the engine's :meth:`~fairflag.sim.baselines.Engine.next_review` (the queue may have work) and the first tick
+at or after its :meth:`~fairflag.sim.baselines.Engine.next_due` (something may expire or be delivered).
+A slot offered to an empty queue and a tick with nothing due change nothing, so skipping them leaves every
+outcome as it was; the slots that do run keep their grid times and numbers (reviewers take turns by the
+slot's number), so the same decisions happen at the same times. ``skip_idle=False`` offers every slot and
+tick on the grids (the old loop, kept to test that both give the same results).
 """
 
 from __future__ import annotations
@@ -26,6 +37,9 @@ from fairflag.sim.baselines import Engine, EngineResults, Restriction, ReviewIte
 from fairflag.sim.events import AccountEvent, ModeratorSpec, ReportEvent, Stream, SubjectEvent, ViewsEvent
 
 TICK_S = 3600.0
+# What happens first when things fall on the same instant (the loop's order): a livestream's end, the worker's
+# tick, a review slot, then the event itself.
+LIVE_END, TICK, SLOT, EVENT = range(4)
 
 
 def unit(*parts: object) -> float:
@@ -95,18 +109,30 @@ def tracked_subjects(stream: Stream) -> frozenset[str]:
     return frozenset(chosen)
 
 
+def first_report_t(stream: Stream) -> float:
+    """Where the reviewers' and the worker's grids start: the first report (the first event if none)."""
+    first = next((e.t for e in stream.events if isinstance(e, ReportEvent)), None)
+    if first is None:
+        first = stream.events[0].t if stream.events else 0.0
+    return first
+
+
 class Runner:
     def __init__(self, stream: Stream, engine: Engine, *, seed: int,
-                 progress: Callable[[int, int], None] | None = None) -> None:
+                 progress: Callable[[int, int], None] | None = None, skip_idle: bool = True) -> None:
         self.stream = stream
         self.engine = engine
         self.horizon = stream.header.horizon_s
         spec = stream.header.moderators
         self.moderators = Moderators(spec, stream, seed) if spec is not None and spec.per_hour > 0 else None
         self.slot_s = 3600.0 / spec.per_hour if self.moderators and spec else math.inf
-        first = stream.events[0].t if stream.events else 0.0
-        self.next_slot = first + self.slot_s if self.moderators else math.inf
-        self.next_tick = first + TICK_S
+        self.origin = first_report_t(stream)
+        self.skip_idle = skip_idle
+        self.slot_n = 0  # the next slot on the grid that has not run (nor been skipped for good)
+        self.tick_n = 0
+        self.passed: tuple[float, int] = (-math.inf, LIVE_END)  # the last thing that happened: (time, rank)
+        self.slots_offered = 0  # loop iterations that reached the engine: countable, unlike wall time
+        self.ticks = 0
         self.live_ends: list[tuple[float, str]] = []
         self.live: set[str] = set()
         self.removed: set[str] = set()
@@ -127,6 +153,7 @@ class Runner:
         total = len(self.stream.events)
         for i, ev in enumerate(self.stream.events):
             self.advance(ev.t)
+            self.passed = (ev.t, EVENT)
             self.apply(i, ev)
             if self.progress is not None and (i + 1) % 500 == 0:
                 self.progress(i + 1, total)
@@ -165,28 +192,71 @@ class Runner:
             engine.on_views(ev)
 
     def advance(self, until: float) -> None:
-        """Everything scheduled up to ``until``, in time order."""
+        """Everything that can happen up to ``until``, in time order; idle slots and ticks are skipped."""
         while True:
             live_end = self.live_ends[0][0] if self.live_ends else math.inf
-            t = min(self.next_slot, self.next_tick, live_end)
+            slot_n, slot_t = self.next_on_grid(self.slot_n, self.slot_s, self.engine.next_review, SLOT, until)
+            tick_n, tick_t = self.next_on_grid(self.tick_n, TICK_S, self.engine.next_due, TICK, until)
+            t = min(slot_t, tick_t, live_end)
             if t > until:
                 return
             if t == live_end:
                 _, subject = heapq.heappop(self.live_ends)
+                self.passed = (t, LIVE_END)
                 if subject in self.live:
                     self.live.discard(subject)
                     self.engine.on_live_end(subject, t)
-            elif t == self.next_tick:
-                self.next_tick += TICK_S
+            elif t == tick_t:
+                self.tick_n = tick_n + 1
+                self.passed = (t, TICK)
+                self.ticks += 1
                 self.engine.tick(t)
             else:
-                self.next_slot += self.slot_s
-                self.review(t)
+                self.slot_n = slot_n + 1
+                self.passed = (t, SLOT)
+                self.review(t, slot_n)
 
-    def review(self, t: float) -> None:
+    def next_on_grid(self, n: int, step: float, ready: Callable[[], float], rank: int,
+                     until: float = math.inf) -> tuple[int, float]:
+        """The next point of a grid to run, from point ``n`` on: when idle time is skipped, the first after
+        everything already applied (the points before were offered to an idle engine in the old loop: no-ops)
+        and at or after the time the engine says work may be there. The engine is not asked when that point
+        lies beyond ``until`` anyway. Asked afresh each time, because an event may bring the work forward;
+        nothing is skipped for good until a later point runs."""
+        if step == math.inf:
+            return n, math.inf
+        if self.skip_idle:
+            passed_t, passed_rank = self.passed
+            n = self.first_point(n, step, passed_t, strict=rank <= passed_rank)
+            if self.origin + (n + 1) * step <= until:
+                at = ready()
+                if at == math.inf:
+                    return n, math.inf
+                n = self.first_point(n, step, at, strict=False)
+        return n, self.origin + (n + 1) * step
+
+    def first_point(self, n: int, step: float, at: float, *, strict: bool) -> int:
+        """The first grid point from ``n`` on that is at or after ``at`` (after it, when ``strict``)."""
+
+        def ok(m: int) -> bool:
+            point = self.origin + (m + 1) * step
+            return point > at if strict else point >= at
+
+        if ok(n):
+            return n
+        m = max(n, math.ceil((at - self.origin) / step) - 1)
+        while m > n and ok(m - 1):  # float rounding either way
+            m -= 1
+        while not ok(m):
+            m += 1
+        return m
+
+    def review(self, t: float, slot: int) -> None:
         assert self.moderators is not None
         moderators = self.moderators
-        reviewed = self.engine.review(t, lambda it: moderators.decide(it, self.report_events, it.subject in self.live))
+        self.slots_offered += 1
+        reviewed = self.engine.review(
+            t, lambda it: moderators.decide(it, self.report_events, it.subject in self.live), slot)
         if reviewed is None:
             return
         item, decision, final = reviewed
