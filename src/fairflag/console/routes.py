@@ -201,5 +201,5 @@ def decide(core: CoreDep, user: FormUser, case_id: CaseId,
 @router.get("/audit")
 def audit_page(request: Request, core: CoreDep, user: User,
                after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0) -> HTMLResponse:
-    page = core.query(user.actor, audit.read_log, after, 100)
+    page = core.query(user.actor, audit.read_log, after, 100, pseudonymous=True)
     return render(request, "audit.html", user, page=page, after=after)
