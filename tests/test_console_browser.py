@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from fairflag.clock import ManualClock
 from tests.support import PASSWORD, Platform, live_server
+from tests.test_rereview_and_aging import clear
 from tests.test_second_review import brigaded_case, well_reported_case
 
 CHROMIUM = os.environ.get("FAIRFLAG_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -165,8 +166,14 @@ def decide(page: Page, statement: str) -> None:
     page.get_by_role("button", name="Record decision").click()
 
 
-def test_roles_and_csrf(plat: Platform, server: str, browser: Browser, contexts: list[BrowserContext]) -> None:
+def test_roles_csrf_and_held_cases(plat: Platform, clock: ManualClock, server: str, browser: Browser,
+                                   contexts: list[BrowserContext]) -> None:
     case_id = seed(plat)["case_id"]
+    # A follow-up on a subject cleared an hour ago, without new evidence: held, never handed out.
+    plat.subject("video-7", "video", "creator1", views=5000)
+    clear(plat, "video-7", ["a1", "a2", "a3"])
+    clock.advance(3600)
+    held = plat.report("b1", "video-7", "harassment")["case_id"]
     mod = open_as(browser, contexts, server, "mod1")
     assert mod.get_by_role("link", name="Audit log").count() == 0
     response = mod.goto("/console/audit")
@@ -181,6 +188,31 @@ def test_roles_and_csrf(plat: Platform, server: str, browser: Browser, contexts:
         assert refused.status == 403, (token, refused.status)
     mod.goto(f"/console/cases/{case_id}")
     expect(mod.get_by_text("Nobody holds this case.")).to_be_visible()
+
+    # A case one moderator holds: a colleague's claim (from the page opened before) is refused, saying why.
+    other = open_as(browser, contexts, server, "mod2")
+    other.goto(f"/console/cases/{case_id}")
+    mod.get_by_role("button", name="Claim", exact=True).click()
+    expect(mod.get_by_text("Claimed by you")).to_be_visible()
+    with other.expect_response(f"{server}/console/cases/{case_id}/claim") as claimed:
+        other.get_by_role("button", name="Claim", exact=True).click()
+    assert claimed.value.status == 409
+    expect(other.get_by_role("heading", name="Not now")).to_be_visible()
+    expect(other.get_by_text("another moderator holds this case")).to_be_visible()
+    assert_accessible(other)
+    other.goto(f"/console/cases/{case_id}")
+    expect(other.get_by_text("Claimed by another moderator")).to_be_visible()
+    expect(other.get_by_role("button", name="Claim", exact=True)).to_have_count(0)
+    # With every other open case held by someone, "Claim next" finds nothing: the held follow-up is not handed out.
+    other.goto("/console/queue?status=held")
+    expect(other.locator("table.queue tbody tr", has_text=held)).to_contain_text("held follow-up")
+    while plat.client.post("/v1/queue/claim-next", headers=plat.users["senior1"]).status_code == 200:
+        pass
+    other.goto("/console/queue")
+    other.get_by_role("button", name=re.compile(r"^Claim next case")).click()
+    expect(other).to_have_url(f"{server}/console/queue?empty=true")
+    expect(other.get_by_text("No unclaimed case is waiting")).to_be_visible()
+    assert plat.as_("auditor1", "GET", f"/v1/cases/{held}")["claimed_by"] is None
 
     auditor = open_as(browser, contexts, server, "auditor1")
     response = auditor.goto("/console/audit")
