@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "fairflag"
-MENTION = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE)\s+(/v1/[^\s\"'`),;]*)")
+MENTION = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE)\s+(/v1/[^\s\"'`),;<]*)")
 
 
 def mentions() -> list[tuple[str, str, str]]:
