@@ -878,6 +878,11 @@ class CampaignDetector:
             group = brigade_after_clearance(first, marks, owner_reports, t, self.policy)
             members = [self._reporters[r] for r in sorted(group)]
             for rep in members:
+                # The group stands on this evidence: weaker links made in the moment (a burst cohort that
+                # also swept in viewers, never detected) are not carried along into it.
+                if rep.cluster is not None and not rep.cluster.detected:
+                    self._remove_member(rep)
+            for rep in members:
                 self._mark(rep, CLEARED_PUSH, 1.0)
             for rep in members[1:]:
                 self._link(members[0], rep, CLEARED_PUSH, 1.0, t)
