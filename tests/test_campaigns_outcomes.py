@@ -139,3 +139,30 @@ def test_a_canned_phrase_on_a_viral_video_links_nobody() -> None:
         last = detector.observe(make_obs(n + 100 + i, f"t{i}", "thin", at, owner="target", views=900,
                                          text="this creator is a known predator report him", **unique_fps(f"t{i}")))
     assert last.signals.get("shared_text", 0) > 0
+
+
+def test_accounts_that_keep_pushing_cleared_content_are_linked() -> None:
+    """A slow drip: 8 aged accounts report one creator's 4 thin videos a few times a day; each video is
+    cleared after its first report, and nobody's report was marked abusive. Those who keep reporting the
+    cleared videos are pushers; 5 pushers of one owner are a group. A viewer who reports a cleared viral
+    video again is not one."""
+    rng = random.Random(9)
+    detector = CampaignDetector()
+    for obs in organic(rng, reporters=300, subjects=400, days=3, prefix="bg"):
+        detector.observe(obs)
+    videos = [f"thin-{k}" for k in range(4)]
+    drip = [f"drip{i}" for i in range(8)]
+    events = sorted((T0 + timedelta(hours=rng.uniform(0, 72)), rid, rng.choice(videos))
+                    for rid in drip for _ in range(6))
+    cleared: set[str] = set()
+    for n, (at, rid, video) in enumerate(events):
+        detector.observe(make_obs(10_000 + n, rid, video, at, owner="drip-target", views=800, **unique_fps(rid)))
+        if video not in cleared:  # the moderator clears it after its first report
+            cleared.add(video)
+            detector.observe_clearance(video, "drip-target", at + timedelta(seconds=1), ())
+    later = T0 + timedelta(hours=73)
+    detector.observe_clearance("viral", "star", later, ())
+    detector.observe(make_obs(20_000, "fan", "viral", later + timedelta(minutes=5), owner="star", views=900_000,
+                              **unique_fps("fan")))
+    found = set().union(*(c.reporters for c in detector.drain_changes()))
+    assert found == set(drip), sorted(found)

@@ -256,6 +256,7 @@ class CampaignPolicy:
     # 8. outcomes (after the fact)
     clearance_min_marked: int = 3  # reporters marked abusive on an owner's cleared content that start a group
     clearance_min_excess: float = 10.0  # reports in the group's span over what the subject's rate outside explains
+    clearance_min_subjects: float = 2.0  # an owner's cleared subjects (weighted by exposure) that make a pusher
     community_min_upheld: int = 2  # upheld targets before a campaign can be demoted as a community that was right
     community_min_upheld_share: float = 0.7  # share of its members' reports on its targets that were upheld
     community_attack_share: float = 0.25  # a cleared target reported by this share of members is an attack, not a slip
@@ -276,7 +277,8 @@ class CampaignPolicy:
             raise ValueError("need 3 <= cadence_min_reports <= cadence_history")
         if self.lockstep_min_common < 1 or self.lockstep_full_common < 1 or self.max_reports_per_reporter < 2:
             raise ValueError("lockstep counts and max_reports_per_reporter must be positive")
-        if self.clearance_min_marked < 1 or self.clearance_min_excess <= 1 or self.community_min_upheld < 1:
+        if (self.clearance_min_marked < 1 or self.clearance_min_excess <= 1 or self.community_min_upheld < 1
+                or self.clearance_min_subjects <= 0):
             raise ValueError("need clearance_min_marked >= 1, clearance_min_excess > 1, community_min_upheld >= 1")
         if not (0 < self.community_min_upheld_share <= 1 and 0 < self.community_attack_share <= 1):
             raise ValueError("community shares must be in (0, 1]")
@@ -775,6 +777,7 @@ class CampaignDetector:
         self._cleared: dict[str, tuple[str, int]] = {}  # subject -> (owner, when) a moderator last cleared it
         self._cleared_expiry: deque[tuple[int, str]] = deque()
         self._marked: dict[str, dict[str, int]] = {}  # owner -> reporters marked abusive on its cleared content
+        self._pushers: dict[str, dict[str, int]] = {}  # owner -> reporters who kept reporting its cleared content
         self._reporters: dict[str, _Reporter] = {}
         self._reporter_expiry: deque[tuple[int, str]] = deque()
         self._by_key: dict[str, _Cluster] = {}  # live keys and aliases of merged-away keys
@@ -878,10 +881,7 @@ class CampaignDetector:
             group = brigade_after_clearance(first, marks, owner_reports, t, self.policy)
             members = [self._reporters[r] for r in sorted(group)]
             for rep in members:
-                # The group stands on this evidence: weaker links made in the moment (a burst cohort that
-                # also swept in viewers, never detected) are not carried along into it.
-                if rep.cluster is not None and not rep.cluster.detected:
-                    self._remove_member(rep)
+                self._detach(rep)
             for rep in members:
                 self._mark(rep, CLEARED_PUSH, 1.0)
             for rep in members[1:]:
@@ -1066,10 +1066,51 @@ class CampaignDetector:
         # 7. co-reports of thin targets
         self._co_report(rep, sid, history, t)
 
+        # 8. pushing content a moderator cleared
+        cleared = self._cleared.get(sid)
+        if cleared is not None and cleared[1] < t:
+            self._push(rep, cleared[0], t)
+
         for kind in (AUTOMATION, LOCKSTEP, CO_REPORT):  # reporter-level: every report of such a reporter carries them
             if kind in rep.kinds:
                 signals[kind] = rep.kinds[kind]
         return signals, group
+
+    def _push(self, rep: _Reporter, owner: str, t: int) -> None:
+        """A report on a subject after a moderator cleared it (principle: brigade accounts that pushed a
+        cleared subject are linked after the fact). The reporter is a *pusher* of the owner once the owner's
+        cleared subjects it reported weigh ``clearance_min_subjects`` (each by :meth:`_exposure`, so two
+        videos of a viral creator whose audience explains their reporters count little); ``min_members``
+        pushers of one owner are linked (``cleared_push``), each taken out of any undetected cluster first.
+        One viewer who reports a cleared video again, or many viewers of a popular one, make no group."""
+        p = self.policy
+        pushed = [s for s in rep.targets if self._cleared.get(s, ("", 0))[0] == owner]
+        if sum(self._exposure(s) for s in pushed) < p.clearance_min_subjects:
+            return
+        pushers = self._pushers.setdefault(owner, {})
+        cut = t - self._window_us
+        for rid in [r for r, when in pushers.items() if when < cut or r not in self._reporters]:
+            del pushers[rid]
+        known = rep.rid in pushers
+        pushers[rep.rid] = t
+        if len(pushers) < p.min_members:
+            return
+        just_reached = not known and len(pushers) == p.min_members
+        group = [self._reporters[r] for r in sorted(pushers)] if just_reached else [rep]
+        anchor = self._reporters[min(pushers)]
+        for one in group:
+            self._detach(one)
+        for one in group:
+            self._mark(one, CLEARED_PUSH, 1.0)
+            self._link(anchor, one, CLEARED_PUSH, 1.0, t)
+
+    def _detach(self, rep: _Reporter) -> None:
+        """Take a reporter out of an undetected cluster that no after-the-fact evidence formed, before it
+        joins a group that stands on such evidence: links made in the moment (a burst cohort that also swept
+        in viewers) are not carried along."""
+        cluster = rep.cluster
+        if cluster is not None and not cluster.detected and CLEARED_PUSH not in cluster.peak:
+            self._remove_member(rep)
 
     def _lockstep(self, rep: _Reporter, subject: str, changed: bool, t: int) -> None:
         """Re-index the reporter's target set in the LSH when it changed, and link it to candidates whose
