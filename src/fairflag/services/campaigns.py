@@ -149,6 +149,8 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
         new_members |= set(ctx.session.scalars(
             select(Report.reporter_id).where(Report.subject_id.in_(sorted(new_targets)),
                                              Report.reporter_id.in_(sorted(snap.reporters))).distinct()))
+    if new_members and campaign.status != CampaignStatus.confirmed.value:
+        new_members -= upheld_only(ctx, new_members, snap.targets)  # vindicated already (see _vindicate)
     if created:
         ctx.session.flush()  # the campaign row, before its members (written below without the ORM)
     # A member who left the cluster (silent for window_s) and came back is stored already: insert_missing.
@@ -192,6 +194,22 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
         rescore(ctx, case, subject)
         rescored.add(case.id)
     return rescored
+
+
+def upheld_only(ctx: Context, reporters: set[str], targets: frozenset[str] | set[str]) -> set[str]:
+    """The reporters whose every report on these targets inside the detector's window was upheld (at least
+    one): what :func:`_vindicate` frees, applied to members a campaign is about to list. O(their reports on
+    the targets), one grouped query."""
+    if not reporters or not targets:
+        return set()
+    since = ctx.now() - timedelta(seconds=ctx.policy.campaigns.window_s)
+    upheld = func.sum(sql_case((ReportState.outcome == ReportOutcome.upheld.value, 1), else_=0))
+    rows = ctx.session.execute(
+        select(Report.reporter_id, func.count(), upheld).join(ReportState, ReportState.report_id == Report.id)
+        .where(Report.reporter_id.in_(sorted(reporters)), Report.subject_id.in_(sorted(targets)),
+               Report.reported_at >= since, ReportState.outcome != ReportOutcome.withdrawn.value)
+        .group_by(Report.reporter_id)).all()
+    return {r for r, n, up in rows if n and int(up or 0) == int(n)}
 
 
 def _last_snapshot_sizes(campaign: Campaign) -> tuple[int, int] | None:
@@ -399,37 +417,36 @@ def _judge(ctx: Context, campaign_id: str, subject_id: str) -> None:
 
 
 def _vindicate(ctx: Context, subject_id: str) -> None:
-    """Members of undecided campaigns whose report on the subject was just upheld and whose every report
-    inside the detector's window was upheld leave those campaigns (principle: a member is flagged for what it
-    may have filed in bad faith; one whose every report a moderator upheld has nothing left to find). A ring
-    member's strike is pending or rejected, so camouflage alone frees nobody; one freed before it struck is
+    """Members of undecided campaigns whose report on the subject was just upheld and whose every report on
+    the campaign's targets inside the detector's window was upheld leave that campaign (principle: a member is
+    flagged for what the group may have done in bad faith; one whose every report on the group's targets a
+    moderator upheld took no part in it, whatever mistakes it made elsewhere). A ring member's strike is on
+    the ring's targets, pending or rejected, so camouflage alone frees nobody; one freed before it struck is
     listed again when it reports a new target of the campaign (:func:`persist_snapshot`). The detector keeps
-    them in their cluster, so triage still groups them. O(their reports in the window)."""
-    candidates = select(CampaignMember.reporter_id).join(Campaign, Campaign.id == CampaignMember.campaign_id).where(
-        Campaign.status.in_(UNDECIDED), CampaignMember.reporter_id.in_(
-            select(Report.reporter_id).join(ReportState, ReportState.report_id == Report.id)
-            .where(Report.subject_id == subject_id, ReportState.outcome == ReportOutcome.upheld.value)))
+    them in their cluster, so triage still groups them. O(their reports on the campaign's targets)."""
+    upheld_here = (select(Report.reporter_id).join(ReportState, ReportState.report_id == Report.id)
+                   .where(Report.subject_id == subject_id, ReportState.outcome == ReportOutcome.upheld.value))
     since = ctx.now() - timedelta(seconds=ctx.policy.campaigns.window_s)
     upheld = func.sum(sql_case((ReportState.outcome == ReportOutcome.upheld.value, 1), else_=0))
     rows = ctx.session.execute(
-        select(Report.reporter_id, func.count(), upheld).join(ReportState, ReportState.report_id == Report.id)
-        .where(Report.reporter_id.in_(candidates), Report.reported_at >= since,
-               ReportState.outcome != ReportOutcome.withdrawn.value)
-        .group_by(Report.reporter_id)).all()
-    freed = sorted(r for r, n, up in rows if n and int(up or 0) == int(n))
-    if not freed:
-        return
-    memberships = ctx.session.execute(
-        select(CampaignMember.campaign_id, CampaignMember.reporter_id)
+        select(CampaignMember.campaign_id, CampaignMember.reporter_id, func.count(), upheld)
         .join(Campaign, Campaign.id == CampaignMember.campaign_id)
-        .where(CampaignMember.reporter_id.in_(freed), Campaign.status.in_(UNDECIDED))).all()
+        .join(Report, Report.reporter_id == CampaignMember.reporter_id)
+        .join(CampaignTarget, and_(CampaignTarget.campaign_id == CampaignMember.campaign_id,
+                                   CampaignTarget.subject_id == Report.subject_id))
+        .join(ReportState, ReportState.report_id == Report.id)
+        .where(Campaign.status.in_(UNDECIDED), CampaignMember.reporter_id.in_(upheld_here),
+               Report.reported_at >= since, ReportState.outcome != ReportOutcome.withdrawn.value)
+        .group_by(CampaignMember.campaign_id, CampaignMember.reporter_id)).all()
     by_campaign: dict[str, list[str]] = {}
-    for campaign_id, reporter_id in memberships:
-        by_campaign.setdefault(campaign_id, []).append(reporter_id)
+    for campaign_id, reporter_id, n, up in rows:
+        if n and int(up or 0) == int(n):
+            by_campaign.setdefault(campaign_id, []).append(reporter_id)
     for campaign_id, members in sorted(by_campaign.items()):
         campaign = ctx.session.get(Campaign, campaign_id, with_for_update=True)
         if campaign is None:
             continue
+        members.sort()
         ctx.session.execute(delete(CampaignMember).where(CampaignMember.campaign_id == campaign_id,
                                                          CampaignMember.reporter_id.in_(members)))
         campaign.reporter_count = max(0, campaign.reporter_count - len(members))
