@@ -76,3 +76,45 @@ def test_counts_are_the_stored_lists_when_the_detector_stops_seeing_some(core: F
     out = core.query(Actor(ActorType.user, "usr_reader", Role.moderator), list_campaigns)[0]
     assert (out.reporter_count, out.target_count) == (len(out.members), len(out.targets)) == (6, 3)
     assert (out.evidence["members"], out.evidence["targets"]) == (6, 2)  # what the detector sees now
+
+
+def test_upheld_outcomes_demote_a_community_and_free_members_who_were_right(core: Fairflag) -> None:
+    """Five members reported two scam videos (detected as a campaign); a moderator upheld both. The campaign
+    is demoted (a community that was right, no longer flagged) and still protects; a member whose report
+    was upheld is freed, one who also reported a third target, still pending, is not."""
+    from fairflag.domain.enums import CampaignStatus
+    from fairflag.services import campaigns, platform, reports
+    from fairflag.store.tables import Report, ReportState, Subject
+
+    platform_actor = Actor(ActorType.platform, "test")
+    for sid in ("x", "y", "z"):
+        core.run(platform_actor, platform.upsert_subject, platform.SubjectIn(
+            id=sid, surface="video", owner_id=f"owner-{sid}", views=100))
+    for member in "abcde":
+        for sid in ("x", "y") + (("z",) if member == "e" else ()):
+            core.run(platform_actor, reports.file_report, reports.ReportIn(
+                reporter_id=member, subject_id=sid, reason="scam_fraud"))
+    core.run(SYSTEM, persist_snapshot, snap("abcde", "xyz"))
+
+    def uphold(ctx: Context, sid: str) -> None:
+        for state in ctx.session.scalars(select(ReportState).join(Report, Report.id == ReportState.report_id)
+                                         .where(Report.subject_id == sid)):
+            state.outcome = "upheld"
+        ctx.session.flush()
+        campaigns.after_decision(ctx, ctx.session.get(Subject, sid), True)
+
+    core.run(SYSTEM, uphold, "x")
+    mine = select(Campaign).where(Campaign.detector_key == "cluster-1")  # (the live detector may find its own)
+    assert core.query(SYSTEM, lambda ctx: ctx.session.scalars(mine).one().status) == "detected"
+    core.run(SYSTEM, uphold, "y")
+
+    def read(ctx: Context) -> tuple[str, set[str], bool]:
+        campaign = ctx.session.scalars(mine).one()
+        members = set(ctx.session.scalars(select(CampaignMember.reporter_id)
+                                           .where(CampaignMember.campaign_id == campaign.id)))
+        protected = ctx.session.scalar(campaigns.protecting_campaigns_query("z").exists().select()) is True
+        return campaign.status, members, protected
+
+    status, members, protected = core.query(SYSTEM, read)
+    assert status == CampaignStatus.demoted.value and protected
+    assert members == {"e"}  # z is still pending: e may yet be part of something

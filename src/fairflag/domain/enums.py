@@ -90,3 +90,4 @@ class CampaignStatus(StrEnum):
     detected = "detected"
     confirmed = "confirmed"
     dismissed = "dismissed"
+    demoted = "demoted"  # its targets were upheld: a community that was right (taken back if a strike shows)

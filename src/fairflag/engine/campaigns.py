@@ -113,21 +113,22 @@ import string
 import threading
 import unicodedata
 from collections import Counter, deque
-from collections.abc import Collection, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice, pairwise
 from statistics import fmean, median, pstdev
 
 from datasketch import MinHash, MinHashLSH
-from scipy.special import pdtrc
+from scipy.special import bdtrc, pdtrc
 
 __all__ = [
-    "AUTOMATION", "BURST", "CO_REPORT", "FRESH_ACCOUNT", "FRESH_COHORT", "LOCKSTEP", "SHARED_DEVICE",
+    "AUTOMATION", "BURST", "CLEARED_PUSH", "CO_REPORT", "FRESH_ACCOUNT", "FRESH_COHORT", "LOCKSTEP", "SHARED_DEVICE",
     "SHARED_NETWORK", "SHARED_TEXT", "SIGNALS", "CampaignDetector", "CampaignPolicy", "CampaignSnapshot",
-    "ReportObservation", "Suspicion", "cadence_strength", "co_report_strength", "co_report_weight", "combine",
-    "exposure_burst", "fingerprint_strength", "fresh_cohort_strength", "freshness", "lockstep_strength",
-    "network_strength", "normalise_text", "poisson_burst", "text_key", "text_strength",
+    "ReportObservation", "Suspicion", "brigade_after_clearance", "cadence_strength", "co_report_strength",
+    "co_report_weight", "combine", "community_verdict", "concentration_p_value", "exposure_burst", "exposure_weight",
+    "fingerprint_strength", "fresh_cohort_strength", "freshness", "lockstep_strength", "network_strength",
+    "normalise_text", "poisson_burst", "text_key", "text_strength",
 ]
 
 BURST = "burst"
@@ -139,8 +140,9 @@ FRESH_COHORT = "fresh_cohort"
 AUTOMATION = "automation"
 LOCKSTEP = "lockstep"
 CO_REPORT = "co_report"
+CLEARED_PUSH = "cleared_push"
 SIGNALS = (BURST, SHARED_DEVICE, SHARED_NETWORK, SHARED_TEXT, FRESH_ACCOUNT, FRESH_COHORT, AUTOMATION, LOCKSTEP,
-           CO_REPORT)
+           CO_REPORT, CLEARED_PUSH)
 
 # How much each kind of evidence can prove on its own (see the module docstring for the formula).
 # A burst far above exposure, lockstep target sets or a shared device are each close to proof of
@@ -149,7 +151,7 @@ SIGNALS = (BURST, SHARED_DEVICE, SHARED_NETWORK, SHARED_TEXT, FRESH_ACCOUNT, FRE
 # group once its members have many partners (its strength grows with them, see co_report_strength).
 DEFAULT_WEIGHTS: tuple[tuple[str, float], ...] = (
     (BURST, 0.75), (LOCKSTEP, 0.85), (SHARED_DEVICE, 0.7), (SHARED_NETWORK, 0.5), (SHARED_TEXT, 0.5),
-    (AUTOMATION, 0.6), (FRESH_ACCOUNT, 0.4), (FRESH_COHORT, 0.3), (CO_REPORT, 0.75),
+    (AUTOMATION, 0.6), (FRESH_ACCOUNT, 0.4), (FRESH_COHORT, 0.3), (CO_REPORT, 0.75), (CLEARED_PUSH, 0.85),
 )
 
 _ASCII_DROP = str.maketrans("", "", string.punctuation)  # ASCII punctuation and symbols (categories P, S)
@@ -229,6 +231,7 @@ class CampaignPolicy:
     # 4. identical text
     text_min_reporters: int = 3
     text_min_chars: int = 12  # normalised; shorter texts are too common to mean anything
+    text_p_value: float = 1e-3  # tail of the owner's share of a text's reporters against everyone else's content
     # 5. automation cadence
     cadence_history: int = 10  # the last reports looked at
     cadence_min_reports: int = 5
@@ -250,6 +253,13 @@ class CampaignPolicy:
     co_report_crowd: int = 20  # reporters of a subject up to which a co-report counts in full (then crowd / n)
     co_report_min_partners: int = 3  # partners each reporter of a pair needs before the pair is linked
     co_report_full_partners: int = 8  # partners at which a reporter's co_report signal is full
+    # 8. outcomes (after the fact)
+    clearance_min_marked: int = 3  # reporters marked abusive on an owner's cleared content that start a group
+    clearance_min_excess: float = 10.0  # reports in the group's span over what the subject's rate outside explains
+    clearance_min_subjects: float = 2.0  # an owner's cleared subjects (weighted by exposure) that make a pusher
+    community_min_upheld: int = 2  # upheld targets before a campaign can be demoted as a community that was right
+    community_min_upheld_share: float = 0.7  # share of its members' reports on its targets that were upheld
+    community_attack_share: float = 0.25  # a cleared target reported by this share of members is an attack, not a slip
     weights: tuple[tuple[str, float], ...] = DEFAULT_WEIGHTS
 
     def __post_init__(self) -> None:
@@ -258,7 +268,7 @@ class CampaignPolicy:
         if self.min_members < 2 or self.target_min_members < 1:
             raise ValueError("min_members must be >= 2 and target_min_members >= 1")
         for name in ("detect_confidence", "fresh_min_share", "lockstep_jaccard", "lockstep_lsh_threshold",
-                     "poisson_strength_cap", "burst_p_value", "network_p_value"):
+                     "poisson_strength_cap", "burst_p_value", "network_p_value", "text_p_value"):
             if not 0 < getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in (0, 1]")
         if self.burst_full_ratio <= 1 or self.plausible_report_rate <= 0 or self.burst_floor < 1:
@@ -267,6 +277,11 @@ class CampaignPolicy:
             raise ValueError("need 3 <= cadence_min_reports <= cadence_history")
         if self.lockstep_min_common < 1 or self.lockstep_full_common < 1 or self.max_reports_per_reporter < 2:
             raise ValueError("lockstep counts and max_reports_per_reporter must be positive")
+        if (self.clearance_min_marked < 1 or self.clearance_min_excess <= 1 or self.community_min_upheld < 1
+                or self.clearance_min_subjects <= 0):
+            raise ValueError("need clearance_min_marked >= 1, clearance_min_excess > 1, community_min_upheld >= 1")
+        if not (0 < self.community_min_upheld_share <= 1 and 0 < self.community_attack_share <= 1):
+            raise ValueError("community shares must be in (0, 1]")
         if (self.co_report_fanout < 1 or self.co_report_min_common <= 0 or self.co_report_crowd < 1
                 or self.co_report_min_partners < 1 or self.co_report_full_partners < 1):
             raise ValueError("co_report counts must be positive")
@@ -316,6 +331,23 @@ def fingerprint_strength(distinct_reporters: int, full: int) -> float:
     if distinct_reporters < 2:
         return 0.0
     return min(1.0, (distinct_reporters - 1) / full)
+
+
+def concentration_p_value(here: int, elsewhere: int, owner_reporters: int, other_reporters: int) -> float:
+    """How unlikely it is that ``here`` of an owner's ``owner_reporters`` share a network (or a text) that
+    ``elsewhere`` of the ``other_reporters`` of everyone else's content share, if it were spread alike.
+
+    The conditional test for two rates: of the ``here + elsewhere`` reporters on it, each lands on the owner
+    with probability ``owner / (owner + other)``; the answer is ``P[Binomial >= here]``. It weighs the sample
+    behind the base rate: when one owner's content draws nearly every report (a viral video), nothing
+    elsewhere can tell a farm's network or template from a carrier or a canned phrase, and the answer is
+    near 1 (no link); with no other reporters at all it is 1. A network seen nowhere else in a busy world
+    still stands out at once (two of an owner's 2 reporters against 300 elsewhere: p ~ 4e-5).
+    """
+    if here < 1 or other_reporters <= 0 or owner_reporters <= 0:
+        return 1.0
+    share = owner_reporters / (owner_reporters + other_reporters)
+    return float(bdtrc(here - 1, here + max(0, elsewhere), share))
 
 
 def network_strength(distinct_reporters: int, expected: float, policy: CampaignPolicy) -> float:
@@ -399,19 +431,38 @@ def cadence_strength(times_us: Sequence[int], subjects: Sequence[str], policy: C
     return min(1.0, strength)
 
 
-def lockstep_strength(a: Collection[str], b: Collection[str], policy: CampaignPolicy) -> float:
+def lockstep_strength(a: Collection[str], b: Collection[str], policy: CampaignPolicy,
+                      exposure: Callable[[str], float] | None = None) -> float:
     """Exact overlap of two target sets: 0 unless ``common >= lockstep_min_common`` and ``Jaccard >=
     lockstep_jaccard``; then ``jaccard * min(1, common / lockstep_full_common)``, so two reporters who
-    happen to share the same two popular subjects count for half."""
+    happen to share the same two popular subjects count for half.
+
+    With ``exposure`` (subject -> 0..1, see :func:`exposure_weight`), each common target counts only as much
+    as its reporters exceed what its views explain: two people who both reported two videos of a viral
+    creator (thousands of viewers each) share nothing an audience would not; two accounts that reported
+    the same two thin videos do (Jaccard stays on the raw sets)."""
     if len(a) < len(b):
         a, b = b, a
-    common = sum(1 for x in b if x in a)
-    if common < policy.lockstep_min_common:
+    shared = [x for x in b if x in a]
+    if len(shared) < policy.lockstep_min_common:
         return 0.0
-    jaccard = common / (len(a) + len(b) - common)
+    jaccard = len(shared) / (len(a) + len(b) - len(shared))
     if jaccard < policy.lockstep_jaccard:
         return 0.0
+    common = float(len(shared)) if exposure is None else sum(exposure(x) for x in shared)
+    if common < policy.lockstep_min_common:
+        return 0.0
     return jaccard * min(1.0, common / policy.lockstep_full_common)
+
+
+def exposure_weight(distinct_reporters: int, views: int, policy: CampaignPolicy) -> float:
+    """What co-reporting a subject says about two reporters: ``max(min(1, co_report_crowd / n), min(1, n /
+    max(1, views * plausible_report_rate)))``. Full for a subject few people report, or one with more
+    reporters than its audience explains; little for a popular subject whose crowd its audience explains
+    (two viewers of a viral creator who both reported two of its videos share only an audience)."""
+    n = max(1, distinct_reporters)
+    plausible = max(1.0, max(views, 0) * policy.plausible_report_rate)
+    return max(min(1.0, policy.co_report_crowd / n), min(1.0, n / plausible))
 
 
 def co_report_weight(distinct_reporters: int, views: int, policy: CampaignPolicy) -> float:
@@ -427,6 +478,64 @@ def co_report_strength(partners: int, policy: CampaignPolicy) -> float:
     """``min(1, partners / co_report_full_partners)``: a reporter co-reporting thin targets with one other
     account is weak evidence, with many of them strong."""
     return min(1.0, max(0, partners) / policy.co_report_full_partners)
+
+
+def brigade_after_clearance(first_reports: Mapping[str, int], marked: Collection[str],
+                            owner_reports: Mapping[str, Sequence[int]], now_us: int,
+                            policy: CampaignPolicy) -> set[str]:
+    """Who pushed a subject a moderator cleared, as a group (principle: brigade accounts that pushed a cleared
+    subject are linked after the fact, for misuse handling; mistaken reporters of a popular video are not).
+
+    ``first_reports``: each reporter of the cleared subject -> its first report (microseconds);
+    ``marked``: reporters a moderator marked abusive on the owner's cleared content (bad faith a person saw);
+    ``owner_reports``: each reporter -> times of its reports on the owner's cleared subjects.
+
+    Nothing happens under ``clearance_min_marked`` marked reporters: mistakes alone never make a group. The
+    marked reporters' report times span the push ``[lo, hi]``. Linked with them are (a) reporters all of
+    whose reports on the owner's cleared content (two or more) fall inside that span: an organic viewer who
+    reported two of a viral creator's videos did so whenever they watched, not both inside one push; and
+    (b) every reporter of the subject inside the span when the span holds ``clearance_min_excess`` times
+    the reports the subject's own rate outside it explains (then nearly all of them are the push). Fewer
+    than ``min_members`` in all is no group.
+    """
+    marked_here = {r for r in marked if r in owner_reports}
+    if len(marked_here) < policy.clearance_min_marked:
+        return set()
+    times = [t for r in marked_here for t in owner_reports[r]]
+    lo, hi = min(times), max(times)
+    group = set(marked_here)
+    for rid, ts in owner_reports.items():
+        if len(ts) >= 2 and all(lo <= t <= hi for t in ts):
+            group.add(rid)
+    if first_reports:
+        inside = [r for r, t in first_reports.items() if lo <= t <= hi]
+        start = min(first_reports.values())
+        outside_s = max(0.0, (max(now_us, hi) - start - (hi - lo)) / _US)
+        outside_n = len(first_reports) - len(inside)
+        span_s = max(1.0, (hi - lo) / _US)
+        expected = outside_n / outside_s * span_s if outside_s > 0 else float(outside_n)
+        if len(inside) >= policy.clearance_min_excess * max(1.0, expected):
+            group.update(inside)
+    return group if len(group) >= policy.min_members else set()
+
+
+def community_verdict(upheld: int, rejected: int, abusive: int, pending: int, upheld_targets: int,
+                      widest_cleared_share: float, policy: CampaignPolicy) -> bool:
+    """Whether a detected campaign is a community that was right (principle: the label follows the evidence
+    as it arrives; a group whose targets moderators uphold is a community, not an attack).
+
+    Counts are its members' reports on its targets by outcome. True when no member report was found
+    abusive by a moderator, at least ``community_min_upheld`` targets were upheld, at least
+    ``community_min_upheld_share`` of the reports were upheld (pending ones count against), and no cleared
+    target was reported by ``community_attack_share`` of the members or more (a few members mistaking a
+    look-alike is a slip; a share of the group on an innocent subject is a strike). A reputation ring
+    reporting real violations as camouflage keeps its flag: its strike is pending, rejected by the share
+    of members behind it, or marked abusive, and the verdict is taken again at every decision.
+    """
+    total = upheld + rejected + abusive + pending
+    return (abusive == 0 and upheld_targets >= policy.community_min_upheld and total > 0
+            and upheld >= policy.community_min_upheld_share * total
+            and widest_cleared_share < policy.community_attack_share)
 
 
 def combine(strengths: Mapping[str, float], weights: Mapping[str, float]) -> float:
@@ -658,12 +767,17 @@ class CampaignDetector:
         self._fresh = _KeyedWindows(self._cohort_us)  # subject -> fresh reporters
         self._shared = _KeyedWindows(self._cohort_us)  # device / (owner, network) / (owner, text) -> reporters
         self._networks = _KeyedWindows(self._cohort_us)  # network -> reporters (any owner): the network's share
+        self._texts = _KeyedWindows(self._cohort_us)  # text key -> reporters (any owner): the text's share
         self._net_groups: dict[Hashable, str] = {}  # ("net", owner, network) -> group key, while its window lives
         self._owners = _KeyedWindows(self._cohort_us)  # owner -> reporters of the owner's content
         self._everyone = _KeyedWindows(self._cohort_us)  # "" -> every reporter
         self._history = _KeyedWindows(self._window_us)  # subject -> reporters (baseline, co_report, by subject)
         self._pairs = _PairCounts()  # (unit, unit) -> weighted co-reported subjects inside window_s
         self._views: dict[str, int] = {}
+        self._cleared: dict[str, tuple[str, int]] = {}  # subject -> (owner, when) a moderator last cleared it
+        self._cleared_expiry: deque[tuple[int, str]] = deque()
+        self._marked: dict[str, dict[str, int]] = {}  # owner -> reporters marked abusive on its cleared content
+        self._pushers: dict[str, dict[str, int]] = {}  # owner -> reporters who kept reporting its cleared content
         self._reporters: dict[str, _Reporter] = {}
         self._reporter_expiry: deque[tuple[int, str]] = deque()
         self._by_key: dict[str, _Cluster] = {}  # live keys and aliases of merged-away keys
@@ -734,6 +848,49 @@ class CampaignDetector:
             snaps = [self._snapshot(c) for c in sorted(found.values(), key=lambda c: (c.first_us, c.key))]
             return [s for s in snaps if subject_id in s.targets]
 
+    def observe_clearance(self, subject_id: str, owner_id: str, at: datetime,
+                          marked: Collection[str] = ()) -> set[str]:
+        """A moderator cleared the subject (no violation); ``marked``: its reporters whose reports the
+        moderator marked abusive. Links the group that pushed it (:func:`brigade_after_clearance`) with the
+        ``cleared_push`` signal and returns its reporters (empty: none). Drain changes afterwards."""
+        with self._lock:
+            self._touched = {}
+            t = _micros(at) if self._now is None else max(self._now, _micros(at))
+            self._now = t
+            self._cleared[subject_id] = (owner_id, t)
+            self._cleared_expiry.append((t, subject_id))
+            marks = self._marked.setdefault(owner_id, {})
+            for rid in marked:
+                marks[rid] = t
+            cut = t - self._window_us
+            for rid in [r for r, when in marks.items() if when < cut]:
+                del marks[rid]
+            window = self._history.get(subject_id)
+            first: dict[str, int] = {}
+            if window is not None:
+                for when, rid in window.entries:
+                    first.setdefault(rid, when)
+            owner_reports: dict[str, list[int]] = {}
+            for rid in sorted({*first, *marks}):
+                rep = self._reporters.get(rid)
+                if rep is None:
+                    continue
+                times = [when for when, sid in rep.reports if self._cleared.get(sid, ("", 0))[0] == owner_id]
+                if times:
+                    owner_reports[rid] = times
+            group = brigade_after_clearance(first, marks, owner_reports, t, self.policy)
+            members = [self._reporters[r] for r in sorted(group)]
+            for rep in members:
+                self._detach(rep)
+            for rep in members:
+                self._mark(rep, CLEARED_PUSH, 1.0)
+            for rep in members[1:]:
+                self._link(members[0], rep, CLEARED_PUSH, 1.0, t)
+            for cluster in self._touched.values():
+                if not cluster.dead:
+                    self._refresh(cluster)
+            return group
+
     def forget_before(self, t: datetime) -> None:
         """Drop every report older than ``t``; reporters with nothing left leave their clusters."""
         cutoff = _micros(t)
@@ -783,10 +940,15 @@ class CampaignDetector:
         for key in self._shared.expire(cohort_cut):
             self._net_groups.pop(key, None)
         self._networks.expire(cohort_cut)
+        self._texts.expire(cohort_cut)
         self._owners.expire(cohort_cut)
         self._everyone.expire(cohort_cut)
         for subject in self._history.expire(window_cut):
             self._views.pop(str(subject), None)
+        while self._cleared_expiry and self._cleared_expiry[0][0] < window_cut:
+            when, subject = self._cleared_expiry.popleft()
+            if self._cleared.get(subject, ("", -1))[1] == when:  # not cleared again since
+                del self._cleared[subject]
         for a, b in self._pairs.expire(window_cut):
             for one, other in ((a, b), (b, a)):
                 partner = self._reporters.get(one)
@@ -854,8 +1016,12 @@ class CampaignDetector:
             network = self._networks.add(obs.fp_net, t, rid)
             if window.distinct >= 2:
                 elsewhere = everyone.distinct - owner.distinct
-                share = (network.distinct - window.distinct) / elsewhere if elsewhere > 0 else 0.0
-                strength = network_strength(window.distinct, share * owner.distinct, p)
+                on_net_elsewhere = network.distinct - window.distinct
+                share = on_net_elsewhere / elsewhere if elsewhere > 0 else 0.0
+                strength = 0.0
+                if concentration_p_value(window.distinct, on_net_elsewhere, owner.distinct,
+                                         elsewhere) < p.network_p_value:
+                    strength = network_strength(window.distinct, share * owner.distinct, p)
                 if strength > 0:
                     signals[SHARED_NETWORK] = strength
                     self._link_cohort(window, SHARED_NETWORK, strength, t)
@@ -879,7 +1045,12 @@ class CampaignDetector:
         key = text_key(obs.text, p)
         if key is not None:
             window = self._shared.add(("text", obs.owner_id, key), t, rid)
+            texts = self._texts.add(key, t, rid)
             strength = text_strength(window.distinct, p)
+            if strength > 0 and concentration_p_value(
+                    window.distinct, texts.distinct - window.distinct, owner.distinct,
+                    everyone.distinct - owner.distinct) >= p.text_p_value:
+                strength = 0.0  # a canned phrase everyone writes, or nothing elsewhere to compare with
             if strength > 0:
                 signals[SHARED_TEXT] = strength
                 self._link_cohort(window, SHARED_TEXT, strength, t)
@@ -895,10 +1066,51 @@ class CampaignDetector:
         # 7. co-reports of thin targets
         self._co_report(rep, sid, history, t)
 
+        # 8. pushing content a moderator cleared
+        cleared = self._cleared.get(sid)
+        if cleared is not None and cleared[1] < t:
+            self._push(rep, cleared[0], t)
+
         for kind in (AUTOMATION, LOCKSTEP, CO_REPORT):  # reporter-level: every report of such a reporter carries them
             if kind in rep.kinds:
                 signals[kind] = rep.kinds[kind]
         return signals, group
+
+    def _push(self, rep: _Reporter, owner: str, t: int) -> None:
+        """A report on a subject after a moderator cleared it (principle: brigade accounts that pushed a
+        cleared subject are linked after the fact). The reporter is a *pusher* of the owner once the owner's
+        cleared subjects it reported weigh ``clearance_min_subjects`` (each by :meth:`_exposure`, so two
+        videos of a viral creator whose audience explains their reporters count little); ``min_members``
+        pushers of one owner are linked (``cleared_push``), each taken out of any undetected cluster first.
+        One viewer who reports a cleared video again, or many viewers of a popular one, make no group."""
+        p = self.policy
+        pushed = [s for s in rep.targets if self._cleared.get(s, ("", 0))[0] == owner]
+        if sum(self._exposure(s) for s in pushed) < p.clearance_min_subjects:
+            return
+        pushers = self._pushers.setdefault(owner, {})
+        cut = t - self._window_us
+        for rid in [r for r, when in pushers.items() if when < cut or r not in self._reporters]:
+            del pushers[rid]
+        known = rep.rid in pushers
+        pushers[rep.rid] = t
+        if len(pushers) < p.min_members:
+            return
+        just_reached = not known and len(pushers) == p.min_members
+        group = [self._reporters[r] for r in sorted(pushers)] if just_reached else [rep]
+        anchor = self._reporters[min(pushers)]
+        for one in group:
+            self._detach(one)
+        for one in group:
+            self._mark(one, CLEARED_PUSH, 1.0)
+            self._link(anchor, one, CLEARED_PUSH, 1.0, t)
+
+    def _detach(self, rep: _Reporter) -> None:
+        """Take a reporter out of an undetected cluster that no after-the-fact evidence formed, before it
+        joins a group that stands on such evidence: links made in the moment (a burst cohort that also swept
+        in viewers) are not carried along."""
+        cluster = rep.cluster
+        if cluster is not None and not cluster.detected and CLEARED_PUSH not in cluster.peak:
+            self._remove_member(rep)
 
     def _lockstep(self, rep: _Reporter, subject: str, changed: bool, t: int) -> None:
         """Re-index the reporter's target set in the LSH when it changed, and link it to candidates whose
@@ -937,7 +1149,7 @@ class CampaignDetector:
             (inside if rep.cluster is not None and other.cluster is rep.cluster else outside).append(other)
         budget = p.lockstep_max_candidates
         for other in [*outside[:budget], *inside[: max(0, budget - len(outside)) // 4]]:
-            strength = lockstep_strength(rep.targets.keys(), other.targets.keys(), p)
+            strength = lockstep_strength(rep.targets.keys(), other.targets.keys(), p, self._exposure)
             if strength > 0:
                 self._link(other, rep, LOCKSTEP, strength, t)
         if rep.cluster is None or rep.cluster.lsh_count < p.lockstep_lsh_per_cluster:
@@ -1016,6 +1228,11 @@ class CampaignDetector:
         for one in (rep, other):
             self._mark(one, CO_REPORT, co_report_strength(max(len(one.co_pairs), p.co_report_min_partners), p))
         self._link(other, rep, CO_REPORT, 0.0, t)
+
+    def _exposure(self, subject: str) -> float:
+        """:func:`exposure_weight` of a subject from its reporters inside ``window_s`` and its views."""
+        window = self._history.get(subject)
+        return exposure_weight(0 if window is None else window.distinct, self._views.get(subject, 0), self.policy)
 
     @staticmethod
     def _unit(rep: _Reporter) -> str:

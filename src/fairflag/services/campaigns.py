@@ -10,18 +10,19 @@ rejected or a campaign a person confirmed.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, delete, distinct, func, select
+from sqlalchemy import case as sql_case
 
 from fairflag.delivery import events as delivered
 from fairflag.delivery import outbox
 from fairflag.domain.enums import CampaignStatus, DecisionOutcome, ReportOutcome, ReportSource, Surface
 from fairflag.domain.errors import Conflict, NotFound
 from fairflag.domain.events import EventKind
-from fairflag.engine.campaigns import CampaignSnapshot
+from fairflag.engine.campaigns import CampaignSnapshot, community_verdict
 from fairflag.services import queue, reputation, validation
 from fairflag.services.context import SYSTEM, Context
 from fairflag.services.inputs import Input, Statement
@@ -81,11 +82,20 @@ class BulkDismissOut(BaseModel):
     skipped_cases: list[str] = Field(description="Held by another moderator right now; decide them one by one.")
 
 
+# A demoted campaign (a community that was right) still protects its targets from automatic restriction by
+# its reports and still asks for a second review, as before: demotion changes who is flagged as a coordinated
+# reporter, never what waits for review (a ring demoted on its camouflage must not gain by it).
+PROTECTING = (CampaignStatus.detected.value, CampaignStatus.confirmed.value, CampaignStatus.demoted.value)
+# Campaigns whose members are flagged as coordinated reporters (misuse handling, the reporter view).
+FLAGGING = (CampaignStatus.detected.value, CampaignStatus.confirmed.value)
+# Campaigns outcomes may still move between detected and demoted (a senior's decision is final).
+UNDECIDED = (CampaignStatus.detected.value, CampaignStatus.demoted.value)
+
+
 def protecting_campaigns_query(subject_id: Any) -> Select[tuple[str]]:
     return (
         select(Campaign.id).join(CampaignTarget, CampaignTarget.campaign_id == Campaign.id)
-        .where(CampaignTarget.subject_id == subject_id,
-               Campaign.status.in_([CampaignStatus.detected.value, CampaignStatus.confirmed.value]))
+        .where(CampaignTarget.subject_id == subject_id, Campaign.status.in_(PROTECTING))
     )
 
 
@@ -97,8 +107,7 @@ def reported_by_members(ctx: Context, case_id: str) -> bool:
         select(CaseReporter.reporter_id)
         .join(CampaignMember, CampaignMember.reporter_id == CaseReporter.reporter_id)
         .join(Campaign, Campaign.id == CampaignMember.campaign_id)
-        .where(CaseReporter.case_id == case_id,
-               Campaign.status.in_([CampaignStatus.detected.value, CampaignStatus.confirmed.value]))
+        .where(CaseReporter.case_id == case_id, Campaign.status.in_(PROTECTING))
         .limit(1)
     )
     return ctx.session.scalar(stmt) is not None
@@ -143,6 +152,12 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
             select(CampaignTarget.subject_id).where(CampaignTarget.campaign_id == campaign.id)))
     new_members = set(snap.reporters) - known_members
     new_targets = set(snap.targets) - known_targets
+    if new_targets and not created:  # members who report a new target are listed again, vindicated or not
+        new_members |= set(ctx.session.scalars(
+            select(Report.reporter_id).where(Report.subject_id.in_(sorted(new_targets)),
+                                             Report.reporter_id.in_(sorted(snap.reporters))).distinct()))
+    if new_members and campaign.status != CampaignStatus.confirmed.value:
+        new_members -= upheld_only(ctx, new_members, snap.targets)  # vindicated already (see _vindicate)
     # A member who left the cluster (silent for window_s) and came back is stored already: insert_missing.
     added_members = insert_missing(ctx.session, CampaignMember.__table__,
                                    [{"campaign_id": campaign.id, "reporter_id": r} for r in sorted(new_members)])
@@ -184,6 +199,22 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
         rescore(ctx, case, subject)
         rescored.add(case.id)
     return rescored
+
+
+def upheld_only(ctx: Context, reporters: set[str], targets: frozenset[str] | set[str]) -> set[str]:
+    """The reporters whose every report on these targets inside the detector's window was upheld (at least
+    one): what :func:`_vindicate` frees, applied to members a campaign is about to list. O(their reports on
+    the targets), one grouped query."""
+    if not reporters or not targets:
+        return set()
+    since = ctx.now() - timedelta(seconds=ctx.policy.campaigns.window_s)
+    upheld = func.sum(sql_case((ReportState.outcome == ReportOutcome.upheld.value, 1), else_=0))
+    rows = ctx.session.execute(
+        select(Report.reporter_id, func.count(), upheld).join(ReportState, ReportState.report_id == Report.id)
+        .where(Report.reporter_id.in_(sorted(reporters)), Report.subject_id.in_(sorted(targets)),
+               Report.reported_at >= since, ReportState.outcome != ReportOutcome.withdrawn.value)
+        .group_by(Report.reporter_id)).all()
+    return {r for r, n, up in rows if n and int(up or 0) == int(n)}
 
 
 def _last_snapshot_sizes(campaign: Campaign) -> tuple[int, int] | None:
@@ -232,7 +263,7 @@ def _decide(ctx: Context, campaign_id: str, body: CampaignDecisionIn, status: Ca
     senior = require_role(ctx.actor, SENIORS, "confirming or dismissing a campaign")
     validation.text(ctx.policy, body.note, "note", required=True)
     campaign = _get(ctx, campaign_id, lock=True)
-    if campaign.status != CampaignStatus.detected.value:
+    if campaign.status not in UNDECIDED:
         raise CampaignAlreadyDecided(f"this campaign was already {campaign.status}", field="campaign_id")
     campaign.status = status.value
     campaign.decided_by = senior
@@ -330,3 +361,114 @@ def campaign_edges(ctx: Context, campaign_id: str, limit: int = 2000) -> list[tu
         .order_by(Report.reporter_id, Report.subject_id).limit(limit)
     ).all()
     return [(pseudonym_for(ctx, r), s) for r, s in pairs]
+
+
+# --- outcomes: the label follows the evidence as it arrives ------------------------------------------------
+
+
+def after_decision(ctx: Context, subject: Subject, violation: bool) -> None:
+    """What a decision on ``subject`` says about the groups that reported it (called once per decision).
+
+    A clearance feeds the detector (:meth:`CampaignDetector.observe_clearance`): the reporters who pushed the
+    cleared subject as a group are linked after the fact, for misuse handling. Then every undecided
+    campaign one of the subject's reporters belongs to is judged again (:func:`community_verdict`):
+    demoted when its targets were upheld (a community that was right), detected again when a strike shows.
+    After an upheld decision, members whose every report inside the window was upheld leave their undecided
+    campaigns (:func:`_vindicate`): nothing they filed was in bad faith.
+    """
+    if not violation and ctx.campaigns is not None:
+        from fairflag.services.triage import sync_campaigns
+
+        marked = set(ctx.session.scalars(
+            select(Report.reporter_id).join(ReportState, ReportState.report_id == Report.id)
+            .where(Report.subject_id == subject.id, ReportState.outcome == ReportOutcome.abusive.value)))
+        ctx.campaigns.observe_clearance(subject.id, subject.owner_id, ctx.now(), marked)
+        sync_campaigns(ctx)
+    reporters = select(Report.reporter_id).where(Report.subject_id == subject.id)
+    campaign_ids = ctx.session.scalars(
+        select(CampaignMember.campaign_id).join(Campaign, Campaign.id == CampaignMember.campaign_id)
+        .where(CampaignMember.reporter_id.in_(reporters), Campaign.status.in_(UNDECIDED))
+        .distinct().order_by(CampaignMember.campaign_id)).all()
+    for campaign_id in campaign_ids:
+        _judge(ctx, campaign_id, subject.id)
+    if violation:
+        _vindicate(ctx, subject.id)
+
+
+def _judge(ctx: Context, campaign_id: str, subject_id: str) -> None:
+    """Demote or re-detect one campaign from its members' report outcomes on its targets (one grouped query)."""
+    campaign = ctx.session.get(Campaign, campaign_id, with_for_update=True)
+    if campaign is None or campaign.status not in UNDECIDED:
+        return
+    rows = ctx.session.execute(
+        select(Report.subject_id, ReportState.outcome, func.count(), func.count(distinct(Report.reporter_id)))
+        .join(ReportState, ReportState.report_id == Report.id)
+        .join(CampaignTarget, and_(CampaignTarget.campaign_id == campaign_id,
+                                   CampaignTarget.subject_id == Report.subject_id))
+        .join(CampaignMember, and_(CampaignMember.campaign_id == campaign_id,
+                                   CampaignMember.reporter_id == Report.reporter_id))
+        .group_by(Report.subject_id, ReportState.outcome)).all()
+    counts: dict[str, int] = {}
+    upheld_targets: set[str] = set()
+    cleared: dict[str, int] = {}  # cleared target -> members who reported it
+    for target, outcome, n, members in rows:
+        counts[outcome] = counts.get(outcome, 0) + int(n)
+        if outcome == ReportOutcome.upheld.value:
+            upheld_targets.add(target)
+        elif outcome in (ReportOutcome.rejected.value, ReportOutcome.abusive.value):
+            cleared[target] = cleared.get(target, 0) + int(members)
+    # The group's size as the detector sees it (vindicated members included), or as stored if larger.
+    size = max(campaign.reporter_count, int((campaign.evidence or {}).get("members", 0)))
+    widest = max(cleared.values(), default=0) / max(1, size)
+    community = community_verdict(
+        counts.get(ReportOutcome.upheld.value, 0), counts.get(ReportOutcome.rejected.value, 0),
+        counts.get(ReportOutcome.abusive.value, 0), counts.get(ReportOutcome.pending.value, 0),
+        len(upheld_targets), widest, ctx.policy.campaigns)
+    status = CampaignStatus.demoted.value if community else CampaignStatus.detected.value
+    if status == campaign.status:
+        return
+    campaign.status = status
+    campaign.updated_at = ctx.now()
+    ctx.record(EventKind.campaign_updated, "campaign", campaign.id,
+               {"status": status, "because_subject": subject_id, "reports_by_outcome": dict(sorted(counts.items())),
+                "upheld_targets": len(upheld_targets), "cleared_targets": len(cleared),
+                "widest_cleared_share": round(widest, 4)}, actor=SYSTEM)
+
+
+def _vindicate(ctx: Context, subject_id: str) -> None:
+    """Members of undecided campaigns whose report on the subject was just upheld and whose every report on
+    the campaign's targets inside the detector's window was upheld leave that campaign (principle: a member is
+    flagged for what the group may have done in bad faith; one whose every report on the group's targets a
+    moderator upheld took no part in it, whatever mistakes it made elsewhere). A ring member's strike is on
+    the ring's targets, pending or rejected, so camouflage alone frees nobody; one freed before it struck is
+    listed again when it reports a new target of the campaign (:func:`persist_snapshot`). The detector keeps
+    them in their cluster, so triage still groups them. O(their reports on the campaign's targets)."""
+    upheld_here = (select(Report.reporter_id).join(ReportState, ReportState.report_id == Report.id)
+                   .where(Report.subject_id == subject_id, ReportState.outcome == ReportOutcome.upheld.value))
+    since = ctx.now() - timedelta(seconds=ctx.policy.campaigns.window_s)
+    upheld = func.sum(sql_case((ReportState.outcome == ReportOutcome.upheld.value, 1), else_=0))
+    rows = ctx.session.execute(
+        select(CampaignMember.campaign_id, CampaignMember.reporter_id, func.count(), upheld)
+        .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+        .join(Report, Report.reporter_id == CampaignMember.reporter_id)
+        .join(CampaignTarget, and_(CampaignTarget.campaign_id == CampaignMember.campaign_id,
+                                   CampaignTarget.subject_id == Report.subject_id))
+        .join(ReportState, ReportState.report_id == Report.id)
+        .where(Campaign.status.in_(UNDECIDED), CampaignMember.reporter_id.in_(upheld_here),
+               Report.reported_at >= since, ReportState.outcome != ReportOutcome.withdrawn.value)
+        .group_by(CampaignMember.campaign_id, CampaignMember.reporter_id)).all()
+    by_campaign: dict[str, list[str]] = {}
+    for campaign_id, reporter_id, n, up in rows:
+        if n and int(up or 0) == int(n):
+            by_campaign.setdefault(campaign_id, []).append(reporter_id)
+    for campaign_id, members in sorted(by_campaign.items()):
+        campaign = ctx.session.get(Campaign, campaign_id, with_for_update=True)
+        if campaign is None:
+            continue
+        members.sort()
+        ctx.session.execute(delete(CampaignMember).where(CampaignMember.campaign_id == campaign_id,
+                                                         CampaignMember.reporter_id.in_(members)))
+        campaign.reporter_count = max(0, campaign.reporter_count - len(members))
+        campaign.updated_at = ctx.now()
+        ctx.record(EventKind.campaign_updated, "campaign", campaign_id,
+                   {"vindicated_members": len(members), "because_subject": subject_id}, actor=SYSTEM)

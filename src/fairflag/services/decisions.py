@@ -16,7 +16,7 @@ from fairflag.domain.errors import InvalidInput
 from fairflag.domain.events import EventKind
 from fairflag.engine import credibility as cred
 from fairflag.engine.second_review import Trigger, TriggerCode
-from fairflag.services import enforcement, reputation, second_review, triage, validation
+from fairflag.services import campaigns, enforcement, reputation, second_review, triage, validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import Input, Integer, Label, Statement, when
 from fairflag.services.permissions import MODERATORS, require_role
@@ -155,6 +155,7 @@ def decide(ctx: Context, case_id: str, body: DecisionIn) -> DecisionOut | Second
         ctx, case, subject, body, decision_id=decision_id, moderator=moderator,
         extra={"second_review": reviewed} if reviewed else None)
     set_report_outcomes(ctx, case, decision, body.report_outcomes, rows=rows)
+    campaigns.after_decision(ctx, subject, body.outcome is DecisionOutcome.violation)  # the label follows outcomes
     if automatic is not None:
         # The review replaces the restriction that was pending it (a violation brings its own actions).
         enforcement.lift(ctx, automatic, f"reviewed: {decision.outcome}")

@@ -93,7 +93,7 @@ def weigh_report(ctx: Context, report: Report, state: ReportState, subject: Subj
         _count_reporter(ctx, report, state, reporter, evidence, suspicion)
     # else: a reporter's further reports on the same case change nothing.
     case.evidence = evidence.to_json()
-    if case.id not in _sync_campaigns(ctx):  # a campaign that grew on this case has just rescored it
+    if case.id not in sync_campaigns(ctx):  # a campaign that grew on this case has just rescored it
         rescore(ctx, case, subject)
 
 
@@ -272,7 +272,7 @@ def _rereview(ctx: Context, case: Case, evidence: triage.CaseEvidence, case_surf
     return {**info, "held_until": case.held_until.isoformat(), "released_because": verdict.reason}
 
 
-def _sync_campaigns(ctx: Context) -> set[str]:
+def sync_campaigns(ctx: Context) -> set[str]:
     """Persist what the detector changed; returns the cases rescored on the way."""
     if ctx.campaigns is None:
         return set()

@@ -45,6 +45,7 @@ from fairflag.domain.errors import DomainError
 from fairflag.ids import SeededIds
 from fairflag.policy import Policy
 from fairflag.services import decisions, platform, queue, reports
+from fairflag.services.campaigns import FLAGGING
 from fairflag.services.context import Actor, Context
 from fairflag.sim.baselines import Action, EngineResults, Restriction, Reviewed, Reviewer, ReviewItem, SimDecision
 from fairflag.sim.events import AccountEvent, EventsError, ReportEvent, Stream, SubjectEvent, ViewsEvent
@@ -274,7 +275,7 @@ class FairflagEngine:
                         by="auto" if automatic else "moderator", kind=kind))
             flagged = set(session.scalars(
                 select(CampaignMember.reporter_id).join(Campaign, Campaign.id == CampaignMember.campaign_id)
-                .where(Campaign.status != "dismissed").distinct()))
+                .where(Campaign.status.in_(FLAGGING)).distinct()))
             misuse = {}
             for reporter, warned, suspended, suspensions in session.execute(select(
                     ReporterStats.reporter_id, ReporterStats.warned_at, ReporterStats.suspended_until,

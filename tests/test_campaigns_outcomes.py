@@ -1,0 +1,168 @@
+"""Campaign detection after the fact: what moderators' outcomes say about the groups that reported.
+
+Pure engine tests (no database): a community whose targets were upheld is demoted, a brigade that pushed a
+cleared subject is linked, mistaken reporters of a viral video are not; and the base rates that keep an
+audience from looking like a group (a canned phrase, a carrier, two videos of one viral creator).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import timedelta
+
+from fairflag.engine.campaigns import (
+    CLEARED_PUSH,
+    CampaignDetector,
+    CampaignPolicy,
+    brigade_after_clearance,
+    community_verdict,
+    concentration_p_value,
+    exposure_weight,
+    lockstep_strength,
+)
+from tests.test_campaigns_engine import T0, make_obs, organic, unique_fps
+
+POLICY = CampaignPolicy()
+HOUR = 3600
+
+
+def test_a_right_community_is_demoted_after_upheld_outcomes() -> None:
+    # 60 members reported 5 scam accounts (all upheld); 3 mistook a look-alike (cleared, 5 % of them)
+    assert community_verdict(upheld=180, rejected=3, abusive=0, pending=4, upheld_targets=5,
+                             widest_cleared_share=0.05, policy=POLICY)
+    # the label follows the evidence: nothing decided yet, or one upheld target only, is no verdict
+    assert not community_verdict(upheld=0, rejected=0, abusive=0, pending=180, upheld_targets=0,
+                                 widest_cleared_share=0.0, policy=POLICY)
+    assert not community_verdict(upheld=40, rejected=0, abusive=0, pending=140, upheld_targets=1,
+                                 widest_cleared_share=0.0, policy=POLICY)
+
+
+def test_a_reputation_ring_is_not_demoted_by_its_camouflage() -> None:
+    # 7 members, 100 upheld camouflage reports; the strike: 21 reports on innocent subjects
+    strike_pending = {"upheld": 100, "rejected": 0, "abusive": 0, "pending": 21}
+    assert community_verdict(**strike_pending, upheld_targets=20, widest_cleared_share=0.0, policy=POLICY)
+    # ... so the verdict is taken again at every decision: once the strike is cleared it stands no more
+    assert not community_verdict(upheld=100, rejected=21, abusive=0, pending=0, upheld_targets=20,
+                                 widest_cleared_share=3 / 7, policy=POLICY)  # a share of the group behind it
+    assert not community_verdict(upheld=100, rejected=20, abusive=1, pending=0, upheld_targets=20,
+                                 widest_cleared_share=0.1, policy=POLICY)  # bad faith a moderator saw
+
+
+def _viral_world(seed: int) -> tuple[CampaignDetector, dict[str, list[str]], set[str], set[str]]:
+    """A viral creator's 3 videos: 150 mistaken organic reporters over a day, a brigade of 40 real users
+    (ordinary fingerprints, no shared text) reporting each video with p 0.7 inside two hours; background
+    reports on other owners. Returns the detector, each video's reporters, the brigade and the organic."""
+    rng = random.Random(seed)
+    videos = ["viral-1", "viral-2", "viral-3"]
+    events = []
+    organic_ids = {f"fan{i}" for i in range(150)}
+    for rid in sorted(organic_ids):
+        for video in rng.sample(videos, rng.choice((1, 1, 1, 2))):
+            events.append((T0 + timedelta(seconds=rng.uniform(0, 24 * HOUR)), rid, video))
+    brigade = {f"brig{i}" for i in range(40)}
+    for rid in sorted(brigade):
+        for video in videos:
+            if rng.random() < 0.7:
+                events.append((T0 + timedelta(seconds=rng.uniform(8 * HOUR, 10 * HOUR)), rid, video))
+    observations = [make_obs(n, rid, video, at, owner="viral-creator", views=500_000, **unique_fps(rid))
+                    for n, (at, rid, video) in enumerate(sorted(events))]
+    background = organic(rng, reporters=400, subjects=600, days=1, prefix="bg")
+    detector = CampaignDetector()
+    by_video: dict[str, list[str]] = {v: [] for v in videos}
+    for obs in sorted(observations + background, key=lambda o: (o.at, o.report_id)):
+        detector.observe(obs)
+        if obs.subject_id in by_video:
+            by_video[obs.subject_id].append(obs.reporter_id)
+    return detector, by_video, brigade, organic_ids
+
+
+def test_a_brigade_of_real_users_is_linked_after_a_clearance() -> None:
+    detector, by_video, brigade, organic_ids = _viral_world(11)
+    rng = random.Random(5)
+    assert not any(s.reporters & brigade for s in detector.drain_changes())  # invisible while it happens
+    group: set[str] = set()
+    for k, (video, reporters) in enumerate(sorted(by_video.items())):
+        marked = {r for r in reporters if r in brigade and rng.random() < 0.5}  # what the moderator saw
+        group |= detector.observe_clearance(video, "viral-creator", T0 + timedelta(hours=25 + k), marked)
+    campaigns = detector.drain_changes()
+    found = set().union(*(c.reporters for c in campaigns))
+    attackers = brigade & set().union(*map(set, by_video.values()))
+    assert found == group and all(c.evidence.get(CLEARED_PUSH) for c in campaigns)
+    # the marked half, and those whose reports on the creator's cleared videos all fall inside the push
+    assert len(found & attackers) >= 0.75 * len(attackers), (len(found & attackers), len(attackers))
+    assert len(found & organic_ids) <= 0.05 * len(found), sorted(found & organic_ids)
+
+
+def test_mistaken_reporters_of_a_viral_video_are_not_linked() -> None:
+    detector, by_video, _, organic_ids = _viral_world(12)
+    # cleared without a report a moderator found abusive: mistakes alone never make a group
+    for k, video in enumerate(sorted(by_video)):
+        assert detector.observe_clearance(video, "viral-creator", T0 + timedelta(hours=25 + k), ()) == set()
+    assert not any(s.reporters & organic_ids for s in detector.drain_changes())
+    # the pure rule: organic times spread over a day, two marked accounts are not enough
+    first = {f"fan{i}": int(i * 600e6) for i in range(144)}
+    owner = {rid: [t] for rid, t in first.items()}
+    assert brigade_after_clearance(first, {"fan1", "fan2"}, owner, int(24 * HOUR * 1e6), POLICY) == set()
+
+
+def test_an_audience_is_not_a_group() -> None:
+    # two viewers who both reported two videos of a viral creator: no lockstep; two thin videos: lockstep
+    viral = {"a": exposure_weight(150, 500_000, POLICY), "b": exposure_weight(150, 500_000, POLICY)}
+    assert lockstep_strength({"a", "b"}, {"a", "b"}, POLICY, viral.get) == 0.0
+    assert lockstep_strength({"x", "y"}, {"x", "y"}, POLICY, lambda s: exposure_weight(6, 2_000, POLICY)) > 0
+    # a network (or text) the owner's reporters share is judged against everyone else's reporters
+    assert concentration_p_value(2, 0, 2, 300) < POLICY.network_p_value  # seen nowhere else, busy world
+    assert concentration_p_value(8, 0, 400, 30) > 0.5  # one viral owner draws nearly every report
+    assert concentration_p_value(5, 0, 5, 0) == 1.0  # nothing elsewhere to compare with
+
+
+def test_a_canned_phrase_on_a_viral_video_links_nobody() -> None:
+    rng = random.Random(4)
+    canned = "this video is offensive and should be removed"
+    detector = CampaignDetector(replace(POLICY, min_members=3))
+    n = 0
+    for k in range(200):  # the same canned phrase is common everywhere
+        n += 1
+        detector.observe(make_obs(n, f"bg{k}", f"bgvid{k % 50}", T0 + timedelta(seconds=n),
+                                  text=canned if k % 4 == 0 else None, **unique_fps(f"bg{k}")))
+    at = T0 + timedelta(seconds=n)
+    out = []
+    for i in range(40):  # a viral video's reporters write it as often as everyone does (1 in 4)
+        at += timedelta(seconds=rng.uniform(1, 60))
+        out.append(detector.observe(make_obs(n + 1 + i, f"v{i}", "viral", at, owner="star", views=900_000,
+                                             text=canned if i % 4 == 0 else None, **unique_fps(f"v{i}"))))
+    assert all("shared_text" not in s.signals for s in out)
+    # ... while a template only one owner's reporters write links them
+    for i in range(5):
+        at += timedelta(seconds=30)
+        last = detector.observe(make_obs(n + 100 + i, f"t{i}", "thin", at, owner="target", views=900,
+                                         text="this creator is a known predator report him", **unique_fps(f"t{i}")))
+    assert last.signals.get("shared_text", 0) > 0
+
+
+def test_accounts_that_keep_pushing_cleared_content_are_linked() -> None:
+    """A slow drip: 8 aged accounts report one creator's 4 thin videos a few times a day; each video is
+    cleared after its first report, and nobody's report was marked abusive. Those who keep reporting the
+    cleared videos are pushers; 5 pushers of one owner are a group. A viewer who reports a cleared viral
+    video again is not one."""
+    rng = random.Random(9)
+    detector = CampaignDetector()
+    for obs in organic(rng, reporters=300, subjects=400, days=3, prefix="bg"):
+        detector.observe(obs)
+    videos = [f"thin-{k}" for k in range(4)]
+    drip = [f"drip{i}" for i in range(8)]
+    events = sorted((T0 + timedelta(hours=rng.uniform(0, 72)), rid, rng.choice(videos))
+                    for rid in drip for _ in range(6))
+    cleared: set[str] = set()
+    for n, (at, rid, video) in enumerate(events):
+        detector.observe(make_obs(10_000 + n, rid, video, at, owner="drip-target", views=800, **unique_fps(rid)))
+        if video not in cleared:  # the moderator clears it after its first report
+            cleared.add(video)
+            detector.observe_clearance(video, "drip-target", at + timedelta(seconds=1), ())
+    later = T0 + timedelta(hours=73)
+    detector.observe_clearance("viral", "star", later, ())
+    detector.observe(make_obs(20_000, "fan", "viral", later + timedelta(minutes=5), owner="star", views=900_000,
+                              **unique_fps("fan")))
+    found = set().union(*(c.reporters for c in detector.drain_changes()))
+    assert found == set(drip), sorted(found)
