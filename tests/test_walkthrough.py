@@ -295,7 +295,7 @@ def test_the_readme_walkthrough_runs_as_written(demo_server: Server, tmp_path: P
     # The "Quality under attack" sentence about the demo's honest crowd gives its real size.
     sizes = demo_campaign_sizes(demo_server)
     honest = [n for targets, n in sizes.items() if "vid.lena.dumplings" not in targets]
-    said = re.search(r'the demo\'s small pool of honest reporters forms one such "campaign"\s*\((\d+) members\)',
+    said = re.search(r'the demo\'s small pool of honest reporters forms one such "campaign"\s*\((\d+) members\b',
                      readme)
     assert said and honest == [int(said[1])], (said and said[0], sizes)
 
