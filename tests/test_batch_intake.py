@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from fairflag.core import Fairflag
 from fairflag.services import batch, reports
 from fairflag.services.context import Context
-from fairflag.store.tables import Event, Report
-from tests.support import Platform
+from fairflag.store.tables import Case, Event, Report
+from tests.support import CLI, Platform
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_mixed_lines_answer_in_order_and_the_good_ones_are_kept(kp: Platform) ->
         {"reporter_id": "u1", "subject_id": "vid-1", "reason": "spam", "idempotency_key": "k1"},
         {"reporter_id": "u2", "subject_id": "no-such-video", "reason": "spam"},
         {"reporter_id": "u0", "subject_id": "vid-1", "reason": "spam", "idempotency_key": "k-old"},
-        {"reporter_id": "u3", "subject_id": "vid-2", "reason": "spamm"},
+        {"reporter_id": "u3", "subject_id": "vid-2", "reason": "spam", "source": "trusted_flagger"},
         {"reporter_id": "u4", "subject_id": "vid-2", "reason": "hate", "idempotency_key": "k-old"},
         {"reporter_id": "u5", "subject_id": "vid-2", "reason": "violence"},
     ]
@@ -51,13 +51,22 @@ def test_mixed_lines_answer_in_order_and_the_good_ones_are_kept(kp: Platform) ->
     assert [x["result"] for x in out["lines"]] == ["created", "error", "replayed", "error", "error", "created"]
     assert [x["status"] for x in out["lines"]] == [201, 422, 200, 422, 409, 201]
     assert [x["error"]["type"] for x in out["lines"] if x["error"]] == [
-        "unknown_subject", "unknown_reason", "idempotency_key_reused"]
+        "unknown_subject", "invalid_input", "idempotency_key_reused"]
     assert out["lines"][1]["error"]["field"] == "subject_id"
     assert (out["created"], out["replayed"], out["failed"]) == (2, 1, 3)
     assert out["lines"][0]["report"]["reporter_id"] == "u1" and out["lines"][5]["report"]["subject_id"] == "vid-2"
     assert _count(kp.core, Report) == 3  # the earlier one and the two created
     # Each created line reads back as the single endpoint would show it to its reporter.
     assert kp.outcome_of("u5", out["lines"][5]["report"]["id"]) == "pending"
+
+
+def test_a_new_reporter_twice_on_one_case_in_one_batch_counts_once(kp: Platform) -> None:
+    """Each line is a unit of its own: the second line must not take the reporter for new on the case."""
+    line = {"reporter_id": "fresh", "subject_id": "vid-1", "reason": "spam"}
+    out = _post(kp, [line, {**line, "reason": "hate"}, {**line, "subject_id": "vid-2"}])
+    assert [x["result"] for x in out["lines"]] == ["created"] * 3
+    case = kp.core.query(CLI, lambda ctx: ctx.session.get(Case, out["lines"][0]["report"]["case_id"]))
+    assert case.report_count == 2 and case.reporter_count == 1
 
 
 def test_idempotency_is_per_line_across_batches_and_within_one(kp: Platform) -> None:
@@ -102,6 +111,9 @@ def test_too_many_lines_or_none_is_refused_whole(kp: Platform) -> None:
     assert _post(kp, [], expect=422)["error"]["type"] == "validation_error"
     bad = _post(kp, [line, {"reporter_id": "u2", "subject_id": "vid-1"}], expect=422)
     assert bad["error"]["field"] == "1.reason"
+    # What the policy puts in the published schema (reason codes, lengths) is the schema too: refused whole.
+    bad = _post(kp, [line, line, {**line, "reason": "spamm"}], expect=422)
+    assert (bad["error"]["type"], bad["error"]["field"]) == ("unknown_reason", "2.reason")
     assert _count(kp.core, Report) == 0
 
 

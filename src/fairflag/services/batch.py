@@ -14,12 +14,16 @@ from dataclasses import dataclass, replace
 from sqlalchemy.exc import DBAPIError
 
 from fairflag.domain.errors import DomainError
-from fairflag.services import reports
+from fairflag.services import platform, reports, reputation
 from fairflag.services.context import Context
 from fairflag.store import savepoints
 
 MAX_LINES = 1000  # a batch larger than this is refused whole (422): bounded work per transaction
 log = logging.getLogger("fairflag.batch")
+# What the single-report path remembers "for this unit of work" (Session.info) assumes one report per unit: an
+# account created in it has no reports yet, a reporter with no stats row still has none. In a batch each line
+# is a unit of its own, so each starts without them (a lock taken stays held by the transaction regardless).
+_PER_UNIT_MEMOS = (platform._ADDED_ACCOUNTS, reputation._LOCKED, reputation._MISSING)
 
 
 @dataclass(frozen=True)
@@ -34,11 +38,23 @@ LineResult = reports.ReportReceipt | LineFailed
 
 def file_reports(ctx: Context, bodies: list[reports.ReportIn], *,
                  service_key_id: str | None = None) -> list[LineResult]:
-    """File each line as ``reports.file_report`` would alone, in order; results in the same order."""
+    """File each line as ``reports.file_report`` would alone, in order; results in the same order.
+
+    A line that breaks a rule of the published schema (one the policy fills in: reason codes, lengths...)
+    refuses the whole batch before anything is filed, as the schema does, with ``field`` naming the line."""
+    for index, body in enumerate(bodies):
+        try:
+            reports.check_fields(ctx.policy, body)
+        except DomainError as exc:
+            exc.field = f"{index}.{exc.field}" if exc.field else str(index)
+            exc.message = f"line {index}: {exc.message}"
+            raise
     ctx.now()  # one "now" for the whole batch: every line is received at the same instant
     results: list[LineResult] = []
     for index, body in enumerate(bodies):
         line_ctx = replace(ctx, actor=replace(ctx.actor, on_behalf_of=body.reporter_id))
+        for memo in _PER_UNIT_MEMOS:
+            ctx.session.info.pop(memo, None)
         try:
             with savepoints.isolated(ctx.session):
                 results.append(reports.file_report(line_ctx, body, service_key_id=service_key_id))
