@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Response, status
 from pydantic import BaseModel, Field
 
-from fairflag.api.deps import CoreDep, PathId, PlatformActor
+from fairflag.api.deps import CoreDep, MetricsDep, PathId, PlatformActor
 from fairflag.api.errors import STATUS, ErrorInfo
 from fairflag.domain.enums import AppellantRole
 from fairflag.services import appeals, batch, platform, reports, views
@@ -40,10 +40,12 @@ def upsert_subject(body: platform.SubjectIn, core: CoreDep, actor: PlatformActor
 
 @router.post("/reports", status_code=status.HTTP_201_CREATED, summary="File a report on behalf of a user",
              responses={200: {"description": "A retry with the same idempotency key: the original report."}})
-def file_report(body: reports.ReportIn, core: CoreDep, actor: PlatformActor,
+def file_report(body: reports.ReportIn, core: CoreDep, actor: PlatformActor, metrics: MetricsDep,
                 response: Response) -> reports.ReportReceipt:
+    metrics.count_received([body.source.value], "single")
     receipt = core.run(replace(actor, on_behalf_of=body.reporter_id), reports.file_report, body,
                        service_key_id=actor.id)
+    metrics.count_acknowledged(receipt)
     if receipt.replayed:
         response.status_code = status.HTTP_200_OK
     return receipt
@@ -74,8 +76,12 @@ ReportLines = Annotated[list[reports.ReportIn], Body(min_length=1, max_length=ba
              "e.g. `3.reason`). Otherwise each line is filed as `POST /v1/reports` would file it, with its own "
              "idempotency key, and answers in order: `created`, `replayed`, or `error` with the usual error "
              "shape. A refused line never undoes the others; the accepted lines are committed together.")
-def file_reports(body: ReportLines, core: CoreDep, actor: PlatformActor) -> BatchResult:
+def file_reports(body: ReportLines, core: CoreDep, actor: PlatformActor, metrics: MetricsDep) -> BatchResult:
+    metrics.count_received((line.source.value for line in body), "batch")
     outcomes = core.run(actor, batch.file_reports, body, service_key_id=actor.id)
+    for outcome in outcomes:
+        if isinstance(outcome, reports.ReportReceipt):
+            metrics.count_acknowledged(outcome)
     lines = [_line(i, outcome) for i, outcome in enumerate(outcomes)]
     return BatchResult(created=sum(x.result == "created" for x in lines),
                        replayed=sum(x.result == "replayed" for x in lines),
