@@ -121,3 +121,13 @@ def test_a_body_above_the_limit_is_413(kp: Platform) -> None:
     line = {"reporter_id": "u1", "subject_id": "vid-1", "reason": "spam", "text": "x" * 2000}
     r = kp.client.post("/v1/reports/batch", json=[line] * 600, headers=kp.key)
     assert r.status_code == 413 and r.json()["error"]["type"] == "body_too_large"
+
+
+def test_lines_sharing_a_key_keep_the_request_order_whatever_their_subjects(kp: Platform) -> None:
+    """Lines are filed in subject order (fewer deadlocks between batches), but the first line with a key wins."""
+    kp.subject("a-first")
+    out = _post(kp, [{"reporter_id": "u1", "subject_id": "vid-2", "reason": "spam", "idempotency_key": "k"},
+                     {"reporter_id": "u1", "subject_id": "a-first", "reason": "spam", "idempotency_key": "k"},
+                     {"reporter_id": "u2", "subject_id": "a-first", "reason": "spam"}])
+    assert [x["status"] for x in out["lines"]] == [201, 409, 201]
+    assert out["lines"][0]["report"]["subject_id"] == "vid-2"

@@ -106,7 +106,7 @@ async def _drive(base_url: str, token: str, connections: int, reports_n: int, se
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, headers=headers, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, headers=headers, timeout=300) as client:
 
         async def worker() -> None:
             nonlocal sent, filed
@@ -309,7 +309,7 @@ def run_http(database: str = "sqlite", *, connections: int = 4, reports_n: int =
                 watch.__enter__()
             try:
                 loader.start()
-                out = _result_of(loader, queue, timeout=seconds + 120)
+                out = _result_of(loader, queue, timeout=seconds + 400)
                 loader.join(timeout=30)
             finally:
                 if loader.is_alive():

@@ -50,17 +50,35 @@ def file_reports(ctx: Context, bodies: list[reports.ReportIn], *,
             exc.message = f"line {index}: {exc.message}"
             raise
     ctx.now()  # one "now" for the whole batch: every line is received at the same instant
-    results: list[LineResult] = []
-    for index, body in enumerate(bodies):
+    # Begin the transaction outside any line: a lock the database cannot give (SQLite's busy timeout) then fails
+    # the batch as a whole, which Fairflag.run retries, instead of failing line 0 alone.
+    ctx.session.connection()
+    results: dict[int, LineResult] = {}
+    for index in _lock_order(bodies):
+        body = bodies[index]
         line_ctx = replace(ctx, actor=replace(ctx.actor, on_behalf_of=body.reporter_id))
         for memo in _PER_UNIT_MEMOS:
             ctx.session.info.pop(memo, None)
         try:
             with savepoints.isolated(ctx.session):
-                results.append(reports.file_report(line_ctx, body, service_key_id=service_key_id))
+                results[index] = reports.file_report(line_ctx, body, service_key_id=service_key_id)
         except DomainError as exc:
-            results.append(LineFailed(exc))
+            results[index] = LineFailed(exc)
         except DBAPIError:
             log.exception("line %d of a report batch failed in the database; the other lines go on", index)
-            results.append(LineFailed(None))
-    return results
+            results[index] = LineFailed(None)
+    return [results[i] for i in range(len(bodies))]
+
+
+def _lock_order(bodies: list[reports.ReportIn]) -> list[int]:
+    """The order to file the lines in: by subject, since each line locks its subject's row until the batch
+    commits, and two batches that lock subjects in one order wait for each other instead of deadlocking. Lines
+    that share an idempotency key stay together in the request's order (sorted by the first one's subject), so
+    the first of them is the one filed and the others replay it or are refused, as sent one by one."""
+    first_subject: dict[str, str] = {}
+    for body in bodies:
+        if body.idempotency_key is not None:
+            first_subject.setdefault(body.idempotency_key, body.subject_id)
+    return sorted(range(len(bodies)), key=lambda i: (
+        first_subject.get(bodies[i].idempotency_key or "", bodies[i].subject_id)
+        if bodies[i].idempotency_key is not None else bodies[i].subject_id, i))
