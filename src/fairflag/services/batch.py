@@ -18,7 +18,7 @@ from fairflag.services import platform, reports, reputation
 from fairflag.services.context import Context
 from fairflag.store import savepoints
 
-MAX_LINES = 1000  # a batch larger than this is refused whole (422): bounded work per transaction
+MAX_LINES = 500  # a batch larger than this is refused whole (422): bounded work per transaction (and time)
 log = logging.getLogger("fairflag.batch")
 # What the single-report path remembers "for this unit of work" (Session.info) assumes one report per unit: an
 # account created in it has no reports yet, a reporter with no stats row still has none. In a batch each line

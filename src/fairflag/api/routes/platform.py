@@ -70,7 +70,7 @@ class BatchResult(BaseModel):
 ReportLines = Annotated[list[reports.ReportIn], Body(min_length=1, max_length=batch.MAX_LINES)]
 
 
-@router.post("/reports/batch", summary="File up to 1,000 reports at once, each with its own result",
+@router.post("/reports/batch", summary="File up to 500 reports at once, each with its own result",
              description=f"At most {batch.MAX_LINES} lines, and the whole body within `FAIRFLAG_MAX_BODY_BYTES` "
              "(413 otherwise). A body that breaks the schema is refused whole (422, `field` names the line, "
              "e.g. `3.reason`). Otherwise each line is filed as `POST /v1/reports` would file it, with its own "
