@@ -171,9 +171,11 @@ def test_api_has_no_route_that_changes_or_deletes_reports_or_events(tmp_path: Pa
             assert route.methods <= {"GET", "HEAD", "POST"}, (route.path, route.methods)
     with TestClient(app) as client:
         spec = client.get("/openapi.json").json()
-        # Reports are filed and withdrawn (a new event, the report stays); nothing else touches them.
+        # Reports are filed (one or a batch) and withdrawn (a new event, the report stays); nothing else
+        # touches them.
         assert {p: set(ops) for p, ops in spec["paths"].items() if p.startswith("/v1/reports")} == {
             "/v1/reports": {"post"},
+            "/v1/reports/batch": {"post"},
             "/v1/reports/{report_id}/withdrawals": {"post"},
         }
         for path, ops in spec["paths"].items():

@@ -455,6 +455,39 @@ def bench_intake(
         _stdout().print(f"{key:>28}: {value}")
 
 
+@bench_app.command("http")
+def bench_http(
+    database: Annotated[str, typer.Option(help="sqlite (a fresh file) or postgresql (a fresh database on "
+                                          "--pg-admin-url's server, dropped afterwards).")] = "sqlite",
+    connections: Annotated[int, typer.Option(min=1, max=512, help="Concurrent connections.")] = 4,
+    reports_n: Annotated[int, typer.Option("--reports", min=1, help="Stop after this many reports.")] = 20_000,
+    seconds: Annotated[float, typer.Option(min=0.1, max=600, help="Stop after this many seconds.")] = 20.0,
+    bulk: Annotated[int, typer.Option(min=0, max=500, help="Send POST /v1/reports/batch with this many lines "
+                                      "per request instead of single reports (0: single).")] = 0,
+    pg_admin_url: Annotated[str, typer.Option(help="Where to create the scratch PostgreSQL database.")] = (
+        "postgresql://postgres@127.0.0.1:5432/postgres"),
+    out: Annotated[Path, typer.Option(help="Where to write the results (JSON, appended).")] = Path(
+        "docs/benchmarks/http.json"),
+) -> None:
+    """Run `fairflag serve` on a loopback port and drive it from a separate process over N connections."""
+    import json
+
+    from fairflag.bench.http import as_dict, run_http
+
+    if database not in ("sqlite", "postgresql"):
+        raise CliError("--database must be sqlite or postgresql")
+    _stderr().print(f"benchmarking {database}, {connections} connections, up to {reports_n} reports or "
+                    f"{seconds:g} s{f', batches of {bulk}' if bulk else ''}...")
+    row = as_dict(run_http(database, connections=connections, reports_n=reports_n, seconds=seconds, bulk=bulk,
+                           pg_admin_url=pg_admin_url))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    history = json.loads(out.read_text()) if out.exists() else []
+    history.append(row)
+    out.write_text(json.dumps(history, indent=2) + "\n")
+    for key, value in row.items():
+        _stdout().print(f"{key:>28}: {value}")
+
+
 @bench_app.command("replay")
 def bench_replay(
     scenario: Annotated[str, typer.Option(metavar="NAME", help="The generated scenario to replay.")] = (

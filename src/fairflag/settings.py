@@ -24,3 +24,6 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1024 * 1024, ge=1, description="Largest request body accepted; a larger one is refused with 413 before it "
         "is read (by Content-Length, or by counting a streamed body).")
+    metrics_token: str | None = Field(
+        None, description="If set, GET /metrics wants `Authorization: Bearer <token>`; open otherwise (scrape it "
+        "on a private network).")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 
 from fairflag import __version__
-from fairflag.api import errors, openapi
+from fairflag.api import errors, metrics, openapi
 from fairflag.api.middleware import RequestGuard
+from fairflag.api.responses import SafeJSONResponse, error_body
 from fairflag.api.routes import admin, campaigns, feed, moderation, platform, webhooks
 from fairflag.api.routes.report_links import router as report_links_router
 from fairflag.console import PREFIX as CONSOLE_PREFIX
@@ -19,8 +22,12 @@ from fairflag.console.dashboard import PUBLIC_PREFIX, create_public_transparency
 from fairflag.console.reportpage import PREFIX as REPORT_PREFIX
 from fairflag.console.reportpage import create_report_pages
 from fairflag.core import Fairflag
+from fairflag.services import ops
+from fairflag.services.context import SYSTEM
 from fairflag.settings import Settings
 from fairflag.worker import BackgroundWorker
+
+log = logging.getLogger("fairflag.api")
 
 
 class Health(BaseModel):
@@ -58,6 +65,7 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     app.state.worker = worker
     errors.install(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    metrics.install(app, core, token=settings.metrics_token)
     for module in (platform, moderation, campaigns, admin, feed, webhooks):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     app.mount(CONSOLE_PREFIX, create_console(core))
@@ -67,6 +75,20 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     def health() -> Health:
         return Health(status="ok", version=__version__, policy_version=core.policy.full_version,
                       database=core.db.dialect)
+
+    @app.get("/readyz", tags=["ops"], response_model=Health,
+             summary="Readiness: the database answers and its migrations are at head",
+             responses={503: {"model": errors.ErrorBody, "description": "Not ready (`not_ready`): the database "
+                              "does not answer, or its migrations are behind."}})
+    def ready() -> Health | Response:
+        try:
+            core.query(SYSTEM, ops.readiness)
+        except ops.NotReady as exc:
+            return SafeJSONResponse(error_body(exc.code, exc.message), status_code=503)
+        except SQLAlchemyError as exc:
+            log.warning("readiness probe: the database did not answer (%s)", type(exc).__name__)
+            return SafeJSONResponse(error_body("not_ready", "the database does not answer"), status_code=503)
+        return health()
 
     # The user's report page, reached with a signed link from POST /v1/report-links; and the transparency
     # figures without login, where the operator publishes them.

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from fairflag.api.metrics import Metrics
 from fairflag.core import Fairflag
 from fairflag.domain.enums import ActorType, Role
 from fairflag.domain.errors import Unauthenticated
@@ -21,6 +22,13 @@ def get_core(request: Request) -> Fairflag:
 
 
 CoreDep = Annotated[Fairflag, Depends(get_core)]
+
+
+def get_metrics(request: Request) -> Metrics:
+    return request.app.state.metrics  # type: ignore[no-any-return]
+
+
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 

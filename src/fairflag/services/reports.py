@@ -15,6 +15,7 @@ from fairflag.domain.enums import ReportOutcome, ReportSource
 from fairflag.domain.errors import Conflict, InvalidInput, NotFound
 from fairflag.domain.events import EventKind
 from fairflag.engine.triage import deadline
+from fairflag.policy import Policy
 from fairflag.services import platform, reputation, triage, validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import ExternalId, Input, Label, Number, Text, Time, Url, when
@@ -129,14 +130,21 @@ def file_report(ctx: Context, body: ReportIn, *, service_key_id: str | None = No
         return _file_new(ctx, body, digest, service_key_id)
 
 
-def _file_new(ctx: Context, body: ReportIn, digest: str, service_key_id: str | None) -> ReportReceipt:
-    policy = ctx.policy
+def check_fields(policy: Policy, body: ReportIn) -> None:
+    """The rules on the report's own fields that the published schema states from the policy (reason codes,
+    lengths, URLs, classifier and instance by source): nothing here reads the database or the clock."""
     validation.external_id(policy, body.reporter_id, "reporter_id")
     validation.external_id(policy, body.subject_id, "subject_id")
     if body.reason not in policy.reasons:
         raise UnknownReason(f"{body.reason!r} is not in the policy's reason taxonomy", field="reason")
     validation.text(policy, body.text, "text")
     validation.urls(policy, body.evidence_urls, "evidence_urls")
+    _source_detail(body, None)
+
+
+def _file_new(ctx: Context, body: ReportIn, digest: str, service_key_id: str | None) -> ReportReceipt:
+    policy = ctx.policy
+    check_fields(policy, body)
     reported_at = validation.event_time(policy, body.reported_at, ctx.now(), "reported_at")
     # The subject's row is locked (FOR NO KEY UPDATE) for the rest of the transaction: reports on one subject
     # take turns, so exactly one of them opens its case when none is open (uq_cases_open_subject never fires).
@@ -175,7 +183,7 @@ def _file_new(ctx: Context, body: ReportIn, digest: str, service_key_id: str | N
     return receipt(ctx, report, replayed=False, state=state)
 
 
-def _source_detail(body: ReportIn, reporter: Account) -> dict[str, object]:
+def _source_detail(body: ReportIn, reporter: Account | None) -> dict[str, object]:
     if body.source is ReportSource.automated:
         if body.classifier is None:
             raise InvalidInput("an automated report needs its classifier (name, version, score)",
@@ -189,7 +197,7 @@ def _source_detail(body: ReportIn, reporter: Account) -> dict[str, object]:
         return {"instance": body.remote_instance}
     if body.remote_instance is not None:
         raise InvalidInput("only remote reports name an instance", field="remote_instance")
-    if body.source is ReportSource.trusted_flagger and not reporter.trusted_flagger:
+    if body.source is ReportSource.trusted_flagger and reporter is not None and not reporter.trusted_flagger:
         raise InvalidInput("the reporter is not a trusted flagger", field="source")
     return {}
 

@@ -56,3 +56,19 @@ def check(db: Database) -> None:
     with db.engine.connect() as conn:
         cfg.attributes["connection"] = conn
         command.check(cfg)
+
+
+def at_head(connection: Connection) -> bool:
+    """The database's revision is the migrations' head (a cheap read of ``alembic_version``, unlike
+    :func:`check`, which compares every table with the models)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(_script_config()).get_heads())
+    return set(MigrationContext.configure(connection).get_current_heads()) == heads
+
+
+def _script_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", "fairflag.store:migrations")
+    return cfg

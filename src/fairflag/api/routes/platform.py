@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response, status
-from pydantic import BaseModel
+from fastapi import APIRouter, Body, Response, status
+from pydantic import BaseModel, Field
 
-from fairflag.api.deps import CoreDep, PathId, PlatformActor
+from fairflag.api.deps import CoreDep, MetricsDep, PathId, PlatformActor
+from fairflag.api.errors import STATUS, ErrorInfo
 from fairflag.domain.enums import AppellantRole
-from fairflag.services import appeals, platform, reports, views
+from fairflag.services import appeals, batch, platform, reports, views
 
 router = APIRouter(prefix="/v1", tags=["platform"])
 AccountId = PathId
@@ -38,13 +40,64 @@ def upsert_subject(body: platform.SubjectIn, core: CoreDep, actor: PlatformActor
 
 @router.post("/reports", status_code=status.HTTP_201_CREATED, summary="File a report on behalf of a user",
              responses={200: {"description": "A retry with the same idempotency key: the original report."}})
-def file_report(body: reports.ReportIn, core: CoreDep, actor: PlatformActor,
+def file_report(body: reports.ReportIn, core: CoreDep, actor: PlatformActor, metrics: MetricsDep,
                 response: Response) -> reports.ReportReceipt:
+    metrics.count_received([body.source.value], "single")
     receipt = core.run(replace(actor, on_behalf_of=body.reporter_id), reports.file_report, body,
                        service_key_id=actor.id)
+    metrics.count_acknowledged(receipt)
     if receipt.replayed:
         response.status_code = status.HTTP_200_OK
     return receipt
+
+
+class BatchLine(BaseModel):
+    index: int = Field(description="The line's position in the request (from 0).")
+    result: Literal["created", "replayed", "error"]
+    status: int = Field(description="The status this line would have had alone: 201, 200 (replayed), 4xx or "
+                        "500 (the database failed on this line; nothing of it was stored).")
+    report: reports.ReportReceipt | None = Field(description="The receipt, unless the line failed.")
+    error: ErrorInfo | None = Field(description="Why the line was not filed, in the usual error shape.")
+
+
+class BatchResult(BaseModel):
+    created: int
+    replayed: int
+    failed: int
+    lines: list[BatchLine] = Field(description="One result per line, in the request's order.")
+
+
+ReportLines = Annotated[list[reports.ReportIn], Body(min_length=1, max_length=batch.MAX_LINES)]
+
+
+@router.post("/reports/batch", summary="File up to 500 reports at once, each with its own result",
+             description=f"At most {batch.MAX_LINES} lines, and the whole body within `FAIRFLAG_MAX_BODY_BYTES` "
+             "(413 otherwise). A body that breaks the schema is refused whole (422, `field` names the line, "
+             "e.g. `3.reason`). Otherwise each line is filed as `POST /v1/reports` would file it, with its own "
+             "idempotency key, and answers in order: `created`, `replayed`, or `error` with the usual error "
+             "shape. A refused line never undoes the others; the accepted lines are committed together.")
+def file_reports(body: ReportLines, core: CoreDep, actor: PlatformActor, metrics: MetricsDep) -> BatchResult:
+    metrics.count_received((line.source.value for line in body), "batch")
+    outcomes = core.run(actor, batch.file_reports, body, service_key_id=actor.id)
+    for outcome in outcomes:
+        if isinstance(outcome, reports.ReportReceipt):
+            metrics.count_acknowledged(outcome)
+    lines = [_line(i, outcome) for i, outcome in enumerate(outcomes)]
+    return BatchResult(created=sum(x.result == "created" for x in lines),
+                       replayed=sum(x.result == "replayed" for x in lines),
+                       failed=sum(x.result == "error" for x in lines), lines=lines)
+
+
+def _line(index: int, outcome: batch.LineResult) -> BatchLine:
+    if isinstance(outcome, reports.ReportReceipt):
+        return BatchLine(index=index, result="replayed" if outcome.replayed else "created",
+                         status=200 if outcome.replayed else 201, report=outcome, error=None)
+    exc = outcome.error
+    if exc is None:
+        return BatchLine(index=index, result="error", status=500, report=None, error=ErrorInfo(
+            type="internal_error", message="the database failed on this line; retry it", field=None, details=[]))
+    return BatchLine(index=index, result="error", status=STATUS[exc.category], report=None,
+                     error=ErrorInfo(type=exc.code, message=exc.message, field=exc.field, details=[]))
 
 
 @router.post("/reports/{report_id}/withdrawals", summary="Withdraw a report (kept, stops counting)")
