@@ -432,7 +432,6 @@ def bench_intake(
         "docs/benchmarks/intake.json"),
 ) -> None:
     """File reports through the real services (fair triage, campaign detector) and measure speed and memory."""
-    import json
     import tempfile
 
     from rich.progress import Progress
@@ -447,12 +446,7 @@ def bench_intake(
             result = run_intake(url, reports_n=reports_n,
                                 on_progress=lambda n: progress.update(task, completed=n))
     row = as_dict(result)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    history = json.loads(out.read_text()) if out.exists() else []
-    history.append(row)
-    out.write_text(json.dumps(history, indent=2) + "\n")
-    for key, value in row.items():
-        _stdout().print(f"{key:>28}: {value}")
+    _append_bench_row(out, row)
 
 
 @bench_app.command("http")
@@ -470,7 +464,6 @@ def bench_http(
         "docs/benchmarks/http.json"),
 ) -> None:
     """Run `fairflag serve` on a loopback port and drive it from a separate process over N connections."""
-    import json
 
     from fairflag.bench.http import as_dict, run_http
 
@@ -480,12 +473,7 @@ def bench_http(
                     f"{seconds:g} s{f', batches of {bulk}' if bulk else ''}...")
     row = as_dict(run_http(database, connections=connections, reports_n=reports_n, seconds=seconds, bulk=bulk,
                            pg_admin_url=pg_admin_url))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    history = json.loads(out.read_text()) if out.exists() else []
-    history.append(row)
-    out.write_text(json.dumps(history, indent=2) + "\n")
-    for key, value in row.items():
-        _stdout().print(f"{key:>28}: {value}")
+    _append_bench_row(out, row)
 
 
 @bench_app.command("replay")
@@ -527,3 +515,16 @@ def bench_replay(
     for engine, ratio in result.time_ratio_4y_to_30d.items():
         _stdout().print(f"{engine:>10} 4y/30d: time {ratio}, CPU {result.cpu_ratio_4y_to_30d[engine]}, "
                         f"same outcomes: {result.same_outcomes[engine]}")
+
+
+def _append_bench_row(out: Path, row: dict[str, Any]) -> None:
+    """A benchmark keeps its history: each run appends one row to its JSON file (quoted in the README), and
+    prints it."""
+    import json
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    history = json.loads(out.read_text()) if out.exists() else []
+    history.append(row)
+    out.write_text(json.dumps(history, indent=2) + "\n")
+    for key, value in row.items():
+        _stdout().print(f"{key:>28}: {value}")
