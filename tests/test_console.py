@@ -198,3 +198,19 @@ def test_queue_badges_campaign_and_held_follow_up(plat: Platform, clock: ManualC
     page = client.get(f"/console/cases/{brigaded}").text
     assert "5d1q" not in page and plat.user_id("mod2") not in page and "first_opinion" not in page
     assert 'name="outcome"' not in page  # mod1 has not claimed it: no decision form yet
+
+
+def test_keyboard_shortcuts_are_access_keys_listed_on_the_page(plat: Platform) -> None:
+    """Next, claim, release and decide have access keys (no script: the CSP allows none), listed on the page."""
+    plat.account("creator1")
+    plat.subject("v1")
+    case_id = plat.report("alice", "v1", "spam")["case_id"]
+    client = plat.client
+    console_login(client, "mod1")
+    queue = client.get("/console/queue").text
+    assert re.search(r'accesskey="n"[^>]*>Claim next case', queue) and 'id="shortcuts"' in queue
+    case = client.get(f"/console/cases/{case_id}").text
+    assert re.search(r'accesskey="c"[^>]*>Claim<', case) and 'id="shortcuts"' in case
+    client.post(f"/console/cases/{case_id}/claim", data={"csrf_token": form_token(client, f"/console/cases/{case_id}")})
+    held = client.get(f"/console/cases/{case_id}").text
+    assert re.search(r'accesskey="r"[^>]*>Release<', held) and re.search(r'accesskey="d"[^>]*>Record decision', held)
