@@ -13,8 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fairflag.api.errors import STATUS
 from fairflag.console import admin, dashboard, oversight, routes, session
-from fairflag.console.headers import SecurityHeaders
-from fairflag.console.templates import make_templates
+from fairflag.console.templates import html_app
 from fairflag.core import Fairflag
 from fairflag.domain.errors import DomainError
 
@@ -22,15 +21,8 @@ PREFIX = session.PREFIX
 
 
 def create_console(core: Fairflag) -> FastAPI:
-    console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    console.state.core = core
-    console.state.templates = make_templates()
-    console.add_middleware(SecurityHeaders)
+    console = html_app(core, routes.router, oversight.router, dashboard.router, admin.router)
     console.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    console.include_router(routes.router)
-    console.include_router(oversight.router)
-    console.include_router(dashboard.router)
-    console.include_router(admin.router)
 
     def error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
         return console.state.templates.TemplateResponse(  # type: ignore[no-any-return]

@@ -16,10 +16,9 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fairflag.console import charts
-from fairflag.console.headers import SecurityHeaders
 from fairflag.console.routes import PREFIX, CoreDep, User, render
 from fairflag.console.session import ANONYMOUS, ConsoleUser
-from fairflag.console.templates import make_templates
+from fairflag.console.templates import html_app
 from fairflag.core import Fairflag
 from fairflag.domain.errors import NotFound
 from fairflag.services import transparency
@@ -124,11 +123,7 @@ def public_export(core: CoreDep, name: TableName, days: Days = 30) -> Response:
 
 
 def create_public_transparency(core: Fairflag) -> FastAPI:
-    public = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    public.state.core = core
-    public.state.templates = make_templates()
-    public.add_middleware(SecurityHeaders)
-    public.include_router(public_router)
+    public = html_app(core, public_router)
 
     def error_page(request: Request, status: int, message: str) -> HTMLResponse:
         return render(request, "error.html", None, status, title="Not found" if status == 404 else "Not accepted",

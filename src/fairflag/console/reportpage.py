@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fairflag.console.headers import SecurityHeaders
+from fairflag.api.errors import STATUS
 from fairflag.console.session import PREFIX as CONSOLE_PREFIX
-from fairflag.console.templates import make_templates
+from fairflag.console.templates import html_app
 from fairflag.core import Fairflag
 from fairflag.domain.errors import DomainError, InvalidInput
 from fairflag.services import report_links
@@ -89,11 +89,7 @@ def follow_up(request: Request, token: Token, mode: Short = "") -> Response:
 
 
 def create_report_pages(core: Fairflag) -> FastAPI:
-    pages = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    pages.state.core = core
-    pages.state.templates = make_templates()
-    pages.add_middleware(SecurityHeaders)
-    pages.include_router(router)
+    pages = html_app(core, router)
 
     def refusal(request: Request, status: int, title: str, message: str) -> HTMLResponse:
         return _render(request, "report_refused.html", status, title=title, message=message)
@@ -102,8 +98,7 @@ def create_report_pages(core: Fairflag) -> FastAPI:
     async def _domain(request: Request, exc: DomainError) -> HTMLResponse:
         if exc.code in REFUSALS:
             return refusal(request, *REFUSALS[exc.code])
-        status = {"not_found": 404, "conflict": 409, "forbidden": 403}.get(exc.category.value, 422)
-        return refusal(request, status, "Not accepted", exc.message)
+        return refusal(request, STATUS[exc.category], "Not accepted", exc.message)
 
     @pages.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> HTMLResponse:

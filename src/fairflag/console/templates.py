@@ -1,12 +1,19 @@
-"""The Jinja2 environment (autoescaped) and the small formatting helpers the pages share."""
+"""The Jinja2 environment (autoescaped), the small formatting helpers the pages share, and the app that serves
+them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from fastapi import APIRouter, FastAPI
 from fastapi.templating import Jinja2Templates
+
+from fairflag.console.headers import SecurityHeaders
+
+if TYPE_CHECKING:
+    from fairflag.core import Fairflag
 
 # Reasons whose reports may carry disturbing text or media: shown behind a <details> until asked for.
 SENSITIVE_REASONS = frozenset({"violence", "sexual_content", "self_harm", "minor_safety"})
@@ -42,3 +49,15 @@ def make_templates() -> Jinja2Templates:
     env.filters.update(duration=duration, number=number)
     env.globals.update(time_left=time_left, SENSITIVE_REASONS=SENSITIVE_REASONS)
     return templates
+
+
+def html_app(core: Fairflag, *routers: APIRouter) -> FastAPI:
+    """An app of server-rendered pages (console, public transparency, report page): the core, the escaping
+    templates and the security headers every page needs, and no API docs. Each adds its own error pages."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.core = core
+    app.state.templates = make_templates()
+    app.add_middleware(SecurityHeaders)
+    for router in routers:
+        app.include_router(router)
+    return app
