@@ -87,3 +87,26 @@ def test_policy_file_and_engine_defaults_agree() -> None:
     assert policy.misuse == MisusePolicy()
     assert policy.campaigns == CampaignPolicy()
     assert policy.triage == Triage()
+
+
+def test_policy_validates_engine_sections_without_patching_engine_classes() -> None:
+    """policy.py owns the file's models; the engine dataclasses are built from validated values, not
+    given a pydantic configuration at import time."""
+    from fairflag.engine.campaigns import CampaignPolicy
+    from fairflag.engine.credibility import CredibilityPolicy
+    from fairflag.engine.misuse import MisusePolicy
+
+    for cls in (CampaignPolicy, CredibilityPolicy, MisusePolicy):
+        assert "__pydantic_config__" not in vars(cls), f"{cls.__name__} was patched"
+    text = default_policy_text()
+    broken = (text.replace("[campaigns]\n", "[campaigns]\nbogus_knob = 1\n", 1)
+              .replace("prior_mean = 0.25 ", "prior_mean = \"high\" ", 1)
+              .replace("warn_after = 3 ", "warn_after = 1.5 ", 1))
+    assert "bogus_knob" in broken and "prior_mean = \"high\"" in broken and "warn_after = 1.5" in broken
+    with pytest.raises(PolicyError) as excinfo:
+        parse_policy(broken, "broken.toml")
+    message = str(excinfo.value)
+    for where in ("campaigns.bogus_knob", "credibility.prior_mean", "misuse.warn_after"):
+        assert where in message, message
+    policy = parse_policy(text.replace("warn_after = 3 ", "warn_after = 5 ", 1))
+    assert isinstance(policy.misuse, MisusePolicy) and policy.misuse.warn_after == 5
