@@ -110,3 +110,28 @@ def test_policy_validates_engine_sections_without_patching_engine_classes() -> N
         assert where in message, message
     policy = parse_policy(text.replace("warn_after = 3 ", "warn_after = 5 ", 1))
     assert isinstance(policy.misuse, MisusePolicy) and policy.misuse.warn_after == 5
+
+
+def test_importing_fairflag_leaves_other_sessions_alone(tmp_path: Path) -> None:
+    """The unit-of-work hooks listen on fairflag's own session class: a plain SQLAlchemy session in the same
+    process commits without writing fairflag's buffers (were the hooks on ``Session``, this commit would
+    insert into a table that does not exist here, and fail)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session
+
+    import fairflag.api.app  # noqa: F401  (everything fairflag registers at import)
+    from fairflag.store import eventlog
+    from fairflag.store.db import Database
+    from fairflag.store.session import FairflagSession
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    with Session(engine) as session:
+        session.execute(text("CREATE TABLE t (x INTEGER)"))
+        eventlog.append(session, {"kind": "not:fairflag:s"})
+        session.commit()
+        assert eventlog.pending(session) == [{"kind": "not:fairflag:s"}], "a plain session's commit was hooked"
+    db = Database(f"sqlite:///{tmp_path / 'ff.db'}")
+    with db.reader() as session:
+        assert isinstance(session, FairflagSession)
+    db.dispose()
+    engine.dispose()
