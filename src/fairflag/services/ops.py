@@ -11,6 +11,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select, text
 
+from fairflag.delivery.webhooks import DEAD
+from fairflag.domain.enums import CaseStatus
 from fairflag.domain.errors import DomainError
 from fairflag.services.context import Context
 from fairflag.store import migrate
@@ -50,13 +52,14 @@ def snapshot(ctx: Context) -> OpsSnapshot:
     now = ctx.now()
     rows = ctx.session.execute(
         select(Subject.surface, func.count(), func.min(Case.opened_at))
-        .join(Subject, Subject.id == Case.subject_id).where(Case.status == "open").group_by(Subject.surface)
+        .join(Subject, Subject.id == Case.subject_id).where(Case.status == CaseStatus.open.value)
+        .group_by(Subject.surface)
     ).all()
     queues = [SurfaceQueue(surface, int(depth), _age(now, oldest)) for surface, depth, oldest in rows]
     decisions = {outcome: int(n) for outcome, n in ctx.session.execute(
         select(Decision.outcome, func.count()).group_by(Decision.outcome)).all()}
     dead = ctx.session.scalar(select(func.count()).select_from(WebhookDelivery)
-                              .where(WebhookDelivery.status == "dead")) or 0
+                              .where(WebhookDelivery.status == DEAD)) or 0
     return OpsSnapshot(sorted(queues, key=lambda q: q.surface), decisions, int(dead))
 
 
