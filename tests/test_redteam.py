@@ -73,11 +73,14 @@ def test_the_reported_worst_is_the_argmax_over_evaluated_attacks() -> None:
     result = run(30)
     entries = result["red_team"]["trace"]
     worst = next(e for e in entries if e["index"] == result["red_team"]["worst"])
-    best = max(e["engines"]["fairflag"]["harm_per_account"] for e in entries)
-    assert worst["engines"]["fairflag"]["harm_per_account"] == best
+    best = max(e["engines"]["fairflag"]["proxy_per_account"] for e in entries)
+    assert worst["engines"]["fairflag"]["proxy_per_account"] == best
     assert all(redteam.rank(e) <= redteam.rank(worst) for e in entries)
     assert result["scenarios"][0]["scenario"] == f"redteam-{worst['index']}"
-    assert result["red_team"]["max_fairflag_harm_per_account"] == best
+    assert result["red_team"]["max_fairflag_harm_per_account"] == max(
+        e["engines"]["fairflag"]["harm_per_account"] for e in entries)
+    total = next(e for e in entries if e["index"] == result["red_team"]["worst_total"])
+    assert total["engines"]["fairflag"]["proxy"] == max(e["engines"]["fairflag"]["proxy"] for e in entries)
 
 
 def test_an_attack_is_one_fixed_stream_in_one_fixed_organic_world() -> None:
@@ -155,8 +158,8 @@ def test_red_team_runs_end_to_end(tmp_path: Path) -> None:
         assert [w["world"] for w in entry["worlds"]] == [0, 1]
         ff = entry["engines"]["fairflag"]
         assert 0.0 <= ff["peak_progress"] <= 1.0 and ff["proxy"] >= ff["restricted"]
-        assert ff == max((w["engines"]["fairflag"] for w in entry["worlds"]),
-                         key=lambda h: (h["harm_per_account"], h["auto_per_account"], h["proxy_per_account"]))
+        for key in ("restricted", "proxy", "harm_per_account"):
+            assert ff[key] == max(w["engines"]["fairflag"][key] for w in entry["worlds"])
     assert "worst in total" in result.output or "worst for fairflag in total" in page.read_text()
 
 
@@ -195,9 +198,9 @@ def test_an_attack_is_judged_in_several_worlds_of_different_reviewer_capacity_an
     assert attacked_views(high) > 3 * attacked_views(low)
 
 
-def subject(name: str, decisions: int, restricted: bool = False) -> dict[str, Any]:
+def subject(name: str, decisions: int, restricted: str | None = None) -> dict[str, Any]:
     return {"subject": name, "attacked": True, "violating": False, "decisions": decisions,
-            "first_restricted_t": 10.0 if restricted else None}
+            "first_restricted_t": 10.0 if restricted else None, "restricted_by": restricted}
 
 
 def test_the_harm_proxy_is_graded_when_nothing_is_restricted() -> None:
@@ -212,9 +215,14 @@ def test_the_harm_proxy_is_graded_when_nothing_is_restricted() -> None:
     assert near["near_miss"] == pytest.approx(redteam.NEAR_MISS * 0.64, abs=1e-6)
     assert near["proxy"] > reviewed["proxy"] > nothing["proxy"]
     assert near["harm_per_account"] == 0 and near["proxy_per_account"] == pytest.approx(near["proxy"] / 2, abs=1e-6)
-    hit = redteam.harm({"metrics": {**metrics, "attacked_innocent_restricted": 1},
-                        "subjects": [subject("a", 3, restricted=True), subject("b", 0)], "peaks": {"a": 1.0}}, 2, 0.1)
-    assert hit["proxy"] == 1.0, "a restricted subject counts once, whatever led to it"
+    auto = redteam.harm({"metrics": {**metrics, "attacked_innocent_restricted": 1,
+                                     "attacked_innocent_restricted_by_auto": 1},
+                         "subjects": [subject("a", 3, "auto"), subject("b", 0)], "peaks": {"a": 1.0}}, 2, 0.1)
+    assert auto["proxy"] == 1.0 and auto["harm_per_account"] == 0.5, "an automatic restriction counts once"
+    unlucky = redteam.harm({"metrics": {**metrics, "attacked_innocent_restricted": 1},
+                            "subjects": [subject("a", 3, "moderator"), subject("b", 0)], "peaks": {}}, 2, 0.1)
+    assert unlucky["harm_per_account"] == 0.5 and unlucky["proxy"] == reviewed["proxy"], (
+        "a reviewer's mistake counts by its chance given the reviews, not by the coin that fell")
 
 
 def test_progress_towards_automatic_restriction_is_the_binding_condition() -> None:
@@ -259,6 +267,6 @@ def test_the_target_is_judged_in_every_world_and_says_how_much_it_asked() -> Non
 
 def test_parents_come_from_the_worst_per_account_and_the_worst_in_total() -> None:
     few = [entry(i, [(1, 1)], accounts=2) for i in range(4)]  # 0.5 per account, 1 in total
-    crowd = entry(4, [(6, 6)], accounts=40)  # 0.15 per account, 6 in total
+    crowd = entry(4, [(6, 6)], accounts=40)  # 0.15 per account, 6 in total (no subject records: proxy = harm)
     chosen = [e["index"] for e in redteam.parents([*few, crowd])]
     assert len(chosen) == redteam.PARENTS and 4 in chosen and chosen[0] in range(4)

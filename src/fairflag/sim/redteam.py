@@ -1,10 +1,13 @@
 """The red team (``fairflag simulate --red-team``): an attacker who has read the README and the policy file
 searches the attacks they control for the one that harms the most innocent subjects per account they run.
 
-**The world.** One small organic world drawn like the held-out families' (:func:`fairflag.sim.worlds.base.begin`
-with family ``redteam`` and the run's seed: organic platform, report quality, reviewer capacity), the same for
-every candidate; only the attack differs. The attack's own draws come from a generator seeded by the seed and
-the attack's parameters, so an attack is one fixed stream.
+**The worlds.** Each attack is replayed in ``--worlds`` small organic worlds drawn like the held-out families'
+(:func:`fairflag.sim.worlds.base.begin` with family ``redteam``: organic platform, report quality), the same for
+every candidate; only the attack differs. They differ where an attack's harm does (:func:`world_specs`): the
+first three have reviewers at 6, 30 and 120 decisions an hour (times ``--scale``: a night shift, a day, a
+well-staffed day) and the targets' exposure ×1, ×0.3 and ×3; more are drawn. The attack's own draws come from
+a generator seeded by the world's seed and the attack's parameters, so an attack is one fixed stream per world.
+An attack is judged by its worst world, engine by engine.
 
 **What the attacker controls** (:data:`SPACE`): how many accounts and how old (fresh … years), their
 fingerprints (a device farm, residential proxies, real devices on ordinary networks, none), the text (none,
@@ -22,19 +25,27 @@ thresholds from the policy (just under each), ages accounts past ``credibility.y
 to pass ``triage.credible_reporter`` and picks reasons at or above ``auto_restriction.min_severity``.
 
 **Harm** = attacked innocent subjects restricted by any means (automatically, or by a mistaken reviewer) per
-attacker account; separately, automatically. **Cost** (:func:`cost`), in units of one fresh account:
-an account aged d days costs ``1 + d / 30`` (a month of aging is worth a fresh account), times 1.5 for a
-residential proxy and 2 for a real device; every report filed 0.05; every day of reputation building 0.2 per
-account.
+attacker account and in total; separately, automatically. Because fairflag rarely restricts anything, the search
+also needs a **harm proxy** graded while nothing is restricted (:func:`harm`): expected innocents restricted,
+counting, for each attacked innocent not restricted, the chance a reviewer error would have restricted it given
+the decisions spent on it, and how close its evidence came to the automatic-restriction rule
+(:func:`auto_progress`, read after every report by :class:`WatchingEngine`). **Cost** (:func:`cost`), in units
+of one fresh account: an account aged d days costs ``1 + d / 30`` (a month of aging is worth a fresh account),
+times 1.5 for a residential proxy and 2 for a real device; every report filed 0.05; every day of reputation
+building 0.2 per account.
 
 **Search** (:func:`search`): seeded and bounded by the budget of evaluations. 40 % random candidates (half
-of them policy-aware), then generations of :data:`GENERATION` mutants of the :data:`PARENTS` best so far (a
-(μ+λ) evolution strategy). Candidates are ranked by fairflag's harm per account, then automatic harm per
-account, then reviewer decisions spent on the attacked innocents per account (each review of an innocent is
-another chance of a mistaken removal: the gradient when nothing is restricted yet), then lower cost. Each
-candidate is replayed through fairflag and the baselines by the suite's machinery (written as
-``fairflag-events/1``, read back by the validating reader); candidates are evaluated in parallel but each is
-a pure function of (parameters, seed, scale), so the result depends only on seed, scale and budget.
+of them policy-aware), then generations of :data:`GENERATION` mutants of :data:`PARENTS` parents taken in turn
+from the worst so far per account (:func:`rank`: harm, automatic harm, harm proxy, low cost) and the worst in
+total (:func:`rank_total`), so a two-account attack that burns reviews does not crowd out a crowd that nearly
+restricts. Each candidate is replayed through fairflag and the baselines by the suite's machinery (written as
+``fairflag-events/1``, read back by the validating reader); candidates are evaluated in parallel but each is a
+pure function of (parameters, seed, scale, worlds), so the result depends only on those and the budget.
+
+**The target** (:func:`compare`): fairflag's harm per account at most 1/20 of count's on the same attack, in
+every world. It is compared on the worst attacks for fairflag (per account and in total) and for count, and
+each says how much the bound asked (:func:`kind`): nothing where count restricted nothing (trivially met), no
+restriction at all where count restricted fewer than 20, a graded allowance only beyond.
 """
 
 from __future__ import annotations
@@ -528,26 +539,31 @@ def harm(result: Mapping[str, Any], accounts: int, fp: float = 0.0) -> dict[str,
     """One engine's harm on one attack in one world.
 
     Restricted (any means, automatically) and reviewer decisions spent on the attacked innocents, and the
-    graded **harm proxy**, in expected innocent subjects restricted: 1 for each attacked innocent restricted;
-    for each one not restricted, the chance a reviewer error would have restricted it given the decisions it
-    took (``1 - (1 - fp)^decisions``, ``fp`` the world's reviewer false-positive rate; an upper bound where a
-    second review is needed) plus, for the rest, :data:`NEAR_MISS` × its peak progress² towards automatic
-    restriction (fairflag only: ``peaks`` from :class:`WatchingEngine`). So an attack that brought an innocent
-    to one credible report short of automatic restriction, or burned many reviews on it, ranks above one that
-    did nothing, though neither restricted anything."""
+    graded **harm proxy**, in expected innocent subjects restricted: 1 for each attacked innocent the engine
+    restricted automatically; for each other one, the chance a reviewer error restricts it given the decisions
+    it took (``1 - (1 - fp)^decisions``, ``fp`` the world's reviewer false-positive rate; an upper bound where a
+    second review is needed), plus, for the rest of the chance, :data:`NEAR_MISS` × its peak progress² towards
+    automatic restriction (fairflag only: ``peaks`` from :class:`WatchingEngine`). A reviewer's mistaken
+    restriction counts by its chance, not its outcome: the simulated reviewers' coins are fixed per subject
+    name and review, so the outcome rewards an attack for landing on an unlucky name (every engine alike),
+    while the chance rewards it for what it made the engine do. So an attack that brought an innocent to one
+    credible report short of automatic restriction, or put it before reviewers again and again, ranks above one
+    that did nothing, though neither restricted anything."""
     m = result["metrics"]
     restricted = int(m.get("attacked_innocent_restricted") or 0)
     auto = int(m.get("attacked_innocent_restricted_by_auto") or 0)
     decisions = round(float(m.get("decision_share_attacked_innocent") or 0.0) * int(m.get("decisions") or 0))
     peaks: Mapping[str, float] = result.get("peaks") or {}
+    subjects = [s for s in result.get("subjects") or [] if s.get("attacked") and s.get("violating") is False]
     error_risk = near = 0.0
-    for s in result.get("subjects") or []:
-        if not s.get("attacked") or s.get("violating") is not False or s.get("first_restricted_t") is not None:
+    for s in subjects:
+        if s.get("first_restricted_t") is not None and s.get("restricted_by") == "auto":
             continue
         p_err = 1.0 - (1.0 - fp) ** int(s.get("decisions") or 0)
         error_risk += p_err
         near += (1.0 - p_err) * NEAR_MISS * float(peaks.get(s["subject"], 0.0)) ** 2
-    proxy = restricted + error_risk + near
+    # Without per-subject records (a compacted result) the outcome is all there is.
+    proxy = auto + error_risk + near if subjects else float(restricted)
     out = {"restricted": restricted, "auto": auto, "decisions": decisions,
            "attacked_innocent": int(m.get("attacked_innocent") or 0),
            "harm_per_account": round(restricted / accounts, 6), "auto_per_account": round(auto / accounts, 6),
@@ -561,7 +577,15 @@ def harm(result: Mapping[str, Any], accounts: int, fp: float = 0.0) -> dict[str,
 
 
 def _world_rank(h: Mapping[str, Any]) -> tuple[float, ...]:
-    return (h["harm_per_account"], h["auto_per_account"], h.get("proxy_per_account", h["decisions_per_account"]))
+    return (h.get("proxy_per_account", h["decisions_per_account"]), h["auto_per_account"], h["harm_per_account"])
+
+
+def _worst_world(hs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """An engine's worst case over the worlds: each measure's maximum, and ``world``, the world with the
+    highest harm proxy."""
+    out: dict[str, Any] = {k: max(h[k] for h in hs) for k in hs[0] if k != "world"}
+    out["world"] = max(hs, key=lambda h: (*_world_rank(h), -h["world"]))["world"]
+    return out
 
 
 def evaluate(index: int, phase: str, attack: Attack, seed: int, world_scale: float, policy_file: str | None,
@@ -594,8 +618,7 @@ def evaluate(index: int, phase: str, attack: Attack, seed: int, world_scale: flo
                           "reports": prepared.reports, "horizon_s": prepared.horizon_s,
                           "moderators": prepared.moderators, **prepared.labels, "attack": attack, "world_index": k,
                           "results": [outputs[e] for e in ENGINES]})
-    worst = {e: max((w["engines"][e] for w in per_world), key=lambda h: (*_world_rank(h), -h["world"]))
-             for e in ENGINES}
+    worst = {e: _worst_world([w["engines"][e] for w in per_world]) for e in ENGINES}
     reports = max(w["attack_reports"] for w in per_world)
     entry = {"index": index, "phase": phase, "attack": attack, "accounts": accounts, "attack_reports": reports,
              "cost": cost(attack, reports), "reports": sum(w["reports"] for w in per_world),
@@ -604,17 +627,17 @@ def evaluate(index: int, phase: str, attack: Attack, seed: int, world_scale: flo
 
 
 def rank(entry: Mapping[str, Any]) -> tuple[float, ...]:
-    """How bad an attack is for fairflag per attacker account (bigger is worse), in its worst world: harm,
-    automatic harm, the graded harm proxy (decisions spent, for entries without one), then low cost."""
+    """How bad an attack is for fairflag per attacker account (bigger is worse), in its worst world: the
+    graded harm proxy (decisions spent, for entries without one), automatic harm, harm, then low cost."""
     ff = entry["engines"]["fairflag"]
     return (*_world_rank(ff), -entry["cost"], -entry["index"])
 
 
 def rank_total(entry: Mapping[str, Any]) -> tuple[float, ...]:
-    """How bad an attack is for fairflag in total, whatever it cost in accounts: innocents restricted,
-    automatically, the harm proxy, then low cost."""
+    """How bad an attack is for fairflag in total, whatever it cost in accounts: the harm proxy, innocents
+    restricted automatically, by any means, then low cost."""
     ff = entry["engines"]["fairflag"]
-    return (ff["restricted"], ff["auto"], ff.get("proxy", ff["decisions"]), -entry["cost"], -entry["index"])
+    return (ff.get("proxy", ff["decisions"]), ff["auto"], ff["restricted"], -entry["cost"], -entry["index"])
 
 
 def rank_count(entry: Mapping[str, Any]) -> tuple[float, ...]:
@@ -772,7 +795,6 @@ def search(budget: int, *, seed: int, scale: float = 1.0, workers: int = 1, poli
     scenarios = [kept[i] for i in order]
     wall = time.perf_counter() - started
     comparison = compare(trace)
-    ff = worst["engines"]["fairflag"]
     return {
         "format": RESULT_FORMAT, "seed": seed, "scale": scale, "engines": list(ENGINES),
         "policy_version": policy.full_version, "wall_s": round(wall, 3),
@@ -786,17 +808,17 @@ def search(budget: int, *, seed: int, scale: float = 1.0, workers: int = 1, poli
                           {"low": g.low, "high": g.high, "log": g.log})} for g in genes],
             "cost_model": "accounts × (1 + age_days/30) × (1.5 proxies, 2 real devices) + 0.05 × reports filed"
                           " + 0.2 × reputation-building days × accounts",
-            "harm_proxy": "restricted + Σ over attacked innocents not restricted of P(a reviewer error restricts "
-                          f"given its decisions) + (1 − that) × {NEAR_MISS} × peak progress² to automatic "
-                          "restriction (fairflag), in each engine's worst world",
+            "harm_proxy": "restricted automatically + Σ over the other attacked innocents of P(a reviewer error "
+                          f"restricts it given its decisions) + (1 − that) × {NEAR_MISS} × its peak progress to "
+                          "automatic restriction² (fairflag); each measure's worst world",
             "worst": worst["index"], "worst_ratio": ratio(worst),
             "worst_total": worst_total["index"], "worst_total_ratio": ratio(worst_total),
             "worst_for_count": by_count["index"], "worst_for_count_ratio": ratio(by_count),
-            "max_fairflag_harm_per_account": ff["harm_per_account"],
+            "max_fairflag_harm_per_account": max(e["engines"]["fairflag"]["harm_per_account"] for e in trace),
             "max_fairflag_proxy_per_account": max(e["engines"]["fairflag"].get("proxy_per_account", 0.0)
                                                   for e in trace),
             "max_fairflag_proxy": max(e["engines"]["fairflag"].get("proxy", 0.0) for e in trace),
-            "max_fairflag_restricted": worst_total["engines"]["fairflag"]["restricted"],
+            "max_fairflag_restricted": max(e["engines"]["fairflag"]["restricted"] for e in trace),
             "max_count_harm_per_account": by_count["engines"]["count"]["harm_per_account"],
             "target": {"max_ratio": TARGET_RATIO, "met": all(_met(e) for e in trace),
                        "attacks_over_target": sum(1 for e in trace if not _met(e)),

@@ -58,7 +58,7 @@ def _harm(entry: Mapping[str, Any], engine: str) -> str:
     if "proxy" in h:
         text += f"\nproxy {h['proxy']:.2f} · {h['proxy_per_account']:.3f}/acct"
     if "world" in h and len(entry.get("worlds") or ()) > 1:
-        text += f"\nworst in world {h['world']}"
+        text += f"\nproxy worst in world {h['world']}"
     return text
 
 
@@ -109,8 +109,9 @@ def rich_table(result: Mapping[str, Any]) -> Table:
     engines = result["engines"]
     table = Table(title=_title(result), header_style="bold", show_lines=True,
                   caption="harm: attacked innocent subjects restricted (of them automatically) · per attacker "
-                          "account, in the engine's worst world; proxy: expected restrictions (reviewer errors "
-                          "given the reviews spent, near misses of automatic restriction)\n" + verdict(result))
+                          "account; proxy: expected restrictions (automatic ones, reviewer errors given the reviews "
+                          "spent, near misses of automatic restriction); each the worst over the worlds\n"
+                          + verdict(result))
     table.add_column("#", justify="right", max_width=12)
     table.add_column("attack", ratio=3)
     table.add_column("cost", justify="right")
