@@ -5,6 +5,7 @@ stand-in evaluator; one end-to-end run replays real attacks at a tiny scale."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -270,3 +271,17 @@ def test_parents_come_from_the_worst_per_account_and_the_worst_in_total() -> Non
     crowd = entry(4, [(6, 6)], accounts=40)  # 0.15 per account, 6 in total (no subject records: proxy = harm)
     chosen = [e["index"] for e in redteam.parents([*few, crowd])]
     assert len(chosen) == redteam.PARENTS and 4 in chosen and chosen[0] in range(4)
+
+
+def test_a_result_from_before_several_worlds_still_renders() -> None:
+    """docs/quality/redteam-budget200.json: one world, no harm proxy; the table, verdict and HTML still work."""
+    from rich.console import Console
+
+    from fairflag.sim import redteam_report
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "quality" / "redteam-budget200.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    text = redteam_report.verdict(data)
+    assert "met on 10 of 10" in text and "0 graded" in text, "trivially met: the old run's bound asked for nothing"
+    assert redteam_report.html_report(data).count("<svg") == 1
+    Console(width=200, file=io.StringIO()).print(redteam_report.rich_table(data))

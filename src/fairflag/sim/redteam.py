@@ -597,7 +597,7 @@ def evaluate(index: int, phase: str, attack: Attack, seed: int, world_scale: flo
     baselines = [e for e in ENGINES if e != "fairflag"]
     accounts = int(attack["accounts"])
     per_world: list[dict[str, Any]] = []
-    scenarios: list[dict[str, Any]] = []
+    scenarios: dict[int, dict[str, Any]] = {}
     for spec in worlds or (None,):
         k = 0 if spec is None else spec.index
         world_seed = seed if spec is None else spec.seed
@@ -614,10 +614,10 @@ def evaluate(index: int, phase: str, attack: Attack, seed: int, world_scale: flo
                           "ratio": _ratio(engines), "met": _bound(engines)})
         for out in outputs.values():
             out.pop("peaks", None)
-        scenarios.append({"scenario": prepared.name, "description": describe(attack), "events": prepared.events,
-                          "reports": prepared.reports, "horizon_s": prepared.horizon_s,
-                          "moderators": prepared.moderators, **prepared.labels, "attack": attack, "world_index": k,
-                          "results": [outputs[e] for e in ENGINES]})
+        scenarios[k] = {"scenario": prepared.name, "description": describe(attack), "events": prepared.events,
+                        "reports": prepared.reports, "horizon_s": prepared.horizon_s,
+                        "moderators": prepared.moderators, **prepared.labels, "attack": attack, "world_index": k,
+                        "results": [outputs[e] for e in ENGINES]}
     worst = {e: _worst_world([w["engines"][e] for w in per_world]) for e in ENGINES}
     reports = max(w["attack_reports"] for w in per_world)
     entry = {"index": index, "phase": phase, "attack": attack, "accounts": accounts, "attack_reports": reports,

@@ -80,20 +80,31 @@ def verdict(result: Mapping[str, Any]) -> str:
     word = "met" if all(a["met"] for a in c["attacks"]) else "NOT met"
     ratios = [a["ratio"] for a in c["attacks"] if a["ratio"] is not None]
     worlds = len(rt.get("worlds") or [None])
-    total = _worst_total(result)["engines"]["fairflag"]
-    per = _by_index(result, rt["worst"])["engines"]["fairflag"]
-    proxy = (f" (harm proxy {per['proxy_per_account']:.3f}/acct)" if "proxy_per_account" in per else "")
+    top = _by_index(result, rt["worst"])
+    total = _worst_total(result)
+    most = max(e["engines"]["fairflag"]["restricted"] for e in rt["trace"])
+    most_auto = max(e["engines"]["fairflag"]["auto"] for e in rt["trace"])
+
+    def proxy(entry: Mapping[str, Any], key: str, unit: str = "") -> str:
+        h = entry["engines"]["fairflag"]
+        return f", harm proxy {h[key]:.3f}{unit}" if key in h else ""
+
+    per = top["engines"]["fairflag"]["harm_per_account"]
+
     return (f"target: fairflag's harm per attacker account ≤ {TARGET_RATIO:.2f} × count's on the same attack, in "
             f"every world ({worlds}) — {word} on the worst attacks: met on {c['met_on']} of {c['compared']} "
-            f"(the worst for fairflag per account, in total, and for count). Of those, {c['vacuous']} trivially "
-            f"(count restricted no attacked innocent in any world), {c['zero']} where count restricted fewer than "
-            f"{round(1 / TARGET_RATIO)} so the bound asks fairflag for none, {c['graded']} graded (count restricted "
-            f"{round(1 / TARGET_RATIO)} or more somewhere; met on {c['met_graded']}). Worst fairflag/count: "
-            f"{max(ratios) if ratios else '–'}. Of all {rt['evaluations']} attacks, "
-            f"{target['attacks_harming_under_fairflag']} restricted an attacked innocent under fairflag, "
+            f"(the worst for fairflag per account, in total, and for count). Of the {c['compared']}, "
+            f"{c['vacuous']} vacuous (count restricted no attacked innocent in any world: met whenever fairflag "
+            f"restricted none either), {c['zero']} where count restricted fewer than {round(1 / TARGET_RATIO)} so "
+            f"the bound asks fairflag for none, {c['graded']} graded (count restricted {round(1 / TARGET_RATIO)} or "
+            f"more somewhere; met on {c['met_graded']}). Worst fairflag/count: {max(ratios) if ratios else '–'}. "
+            f"Of all {rt['evaluations']} attacks, {target['attacks_harming_under_fairflag']} restricted an attacked "
+            f"innocent under fairflag (at most {most}, {most_auto} automatically), "
             f"{target['attacks_harming_under_count']} under count; {target['attacks_over_target']} broke the "
-            f"bound. Worst for fairflag: {per['harm_per_account']:.3f}/acct{proxy}; in total {total['restricted']} "
-            f"restricted ({total['auto']} auto); for count: {rt['max_count_harm_per_account']:.3f}/acct under count.")
+            f"bound. Worst for fairflag per account: #{top['index']} ({per:.3f}/acct"
+            f"{proxy(top, 'proxy_per_account', '/acct')}); in total: #{total['index']} "
+            f"({total['engines']['fairflag']['restricted']} restricted{proxy(total, 'proxy')}); for count: "
+            f"{rt['max_count_harm_per_account']:.3f}/acct under count.")
 
 
 def _title(result: Mapping[str, Any]) -> str:
