@@ -285,3 +285,21 @@ def test_a_result_from_before_several_worlds_still_renders() -> None:
     assert "met on 10 of 10" in text and "0 graded" in text, "trivially met: the old run's bound asked for nothing"
     assert redteam_report.html_report(data).count("<svg") == 1
     Console(width=200, file=io.StringIO()).print(redteam_report.rich_table(data))
+
+
+@pytest.mark.slow
+def test_a_real_evaluation_is_a_pure_function_of_attack_seed_scale_and_worlds() -> None:
+    policy = load_policy()
+    attack = redteam.sample(redteam.space(policy, WORLD), np.random.default_rng(9))
+    attack = {**attack, "accounts": 3, "kind": "livestream", "creators": 1, "targets_per_creator": 2}
+    specs = redteam.world_specs(3, 2, 0.2)
+
+    def run() -> tuple[dict[str, Any], dict[str, Any]]:
+        entry, scenario = redteam.evaluate(0, "random", attack, 3, WORLD, None, specs)
+        return {k: v for k, v in entry.items() if k != "wall_s"}, scenario
+
+    (first, scenario), (second, _) = run(), run()
+    assert first == second
+    assert [w["per_hour"] for w in first["worlds"]] == [w.per_hour for w in specs]
+    assert scenario["world_index"] == first["engines"]["fairflag"]["world"]
+    assert all("peaks" not in r for r in scenario["results"]), "the watch's notes stay out of the results"
