@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rich.table import Table
@@ -82,9 +82,25 @@ def rich_table(result: Mapping[str, Any]) -> Table:
 # --- HTML ----------------------------------------------------------------------------------------
 
 
-def _svg(fig: Any) -> str:
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+def svg_figure(draw: Callable[[Any, Any], None], *, ncols: int = 1, figsize: tuple[float, float],
+               title: str | None = None) -> str:
+    """One figure as inline SVG: ``draw(fig, axes)`` fills it (``axes`` a list of ``ncols`` axes); the common
+    tail (tight layout, SVG without the XML declaration or a date, closing) lives here once."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, ncols, figsize=figsize, squeeze=False)
+    try:
+        draw(fig, list(axes[0]))
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    finally:
+        plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg"):]  # inline: no XML declaration or doctype
 
@@ -104,39 +120,32 @@ def _points(result: Mapping[str, Any], family: str, engine: str, key: str) -> li
 
 def family_figure(result: Mapping[str, Any], family: str) -> str:
     """Harm, time to action and livestream time to action against attack size, one marker per engine."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     panels = (("attacked_restricted_pct", "attacked innocents restricted (%)", False),
               ("tta_median_s", "TTA median, all violations (min)", True),
               ("live_tta_s", "TTA median, violating livestreams (min)", True))
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.3))
-    for ax, (key, label, minutes) in zip(axes, panels, strict=True):
-        drawn = False
-        for engine in result["engines"]:
-            pts = _points(result, family, engine, key)
-            if not pts:
-                continue
-            marker, color = MARKERS.get(engine, ("x", None))
-            ax.scatter([p[0] for p in pts], [p[1] / 60 if minutes else p[1] for p in pts], label=engine,
-                       marker=marker, color=color, alpha=0.75, s=30 if engine == "fairflag" else 22,
-                       zorder=3 if engine == "fairflag" else 2)
-            drawn = True
-        ax.set_xlabel(SIZE_LABEL.get(family, "attack size (accounts)"))
-        ax.set_ylabel(label)
-        if minutes and drawn:
-            ax.set_yscale("log")
-        if not drawn:
-            ax.text(0.5, 0.5, "nothing to measure", ha="center", va="center", transform=ax.transAxes)
-        else:
-            ax.legend(fontsize=7)
-    fig.suptitle(family)
-    fig.tight_layout()
-    svg = _svg(fig)
-    plt.close(fig)
-    return svg
+
+    def draw(_fig: Any, axes: list[Any]) -> None:
+        for ax, (key, label, minutes) in zip(axes, panels, strict=True):
+            drawn = False
+            for engine in result["engines"]:
+                pts = _points(result, family, engine, key)
+                if not pts:
+                    continue
+                marker, color = MARKERS.get(engine, ("x", None))
+                ax.scatter([p[0] for p in pts], [p[1] / 60 if minutes else p[1] for p in pts], label=engine,
+                           marker=marker, color=color, alpha=0.75, s=30 if engine == "fairflag" else 22,
+                           zorder=3 if engine == "fairflag" else 2)
+                drawn = True
+            ax.set_xlabel(SIZE_LABEL.get(family, "attack size (accounts)"))
+            ax.set_ylabel(label)
+            if minutes and drawn:
+                ax.set_yscale("log")
+            if not drawn:
+                ax.text(0.5, 0.5, "nothing to measure", ha="center", va="center", transform=ax.transAxes)
+            else:
+                ax.legend(fontsize=7)
+
+    return svg_figure(draw, ncols=len(panels), figsize=(13, 3.3), title=family)
 
 
 def html_report(result: Mapping[str, Any]) -> str:
