@@ -90,6 +90,13 @@ class Fairflag:
                 log.info("retrying %s after %s", getattr(fn, "__name__", fn), type(exc.orig).__name__)
         raise AssertionError("unreachable")
 
+    def count(self, actor: Actor, fn: Callable[Concatenate[Context, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a use case that only moves counters (rate limits) in a short transaction whose commit does not
+        wait for the disk (``Database.counter_unit``); a lost counter only forgives a limit for a moment."""
+        with self.db.counter_unit() as session:
+            ctx = Context(session, self.clock, self.policy, self.ids, actor, self.provenance, campaigns=self.detector)
+            return fn(ctx, *args, **kwargs)
+
     def query(self, actor: Actor, fn: Callable[Concatenate[Context, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         with self.reading(actor) as ctx:
             return fn(ctx, *args, **kwargs)

@@ -38,6 +38,9 @@ class Metrics:
         self.acknowledged = Counter("fairflag_reports_acknowledged", "Reports answered with a receipt, by "
                                     "source and outcome (created, replayed); received minus acknowledged were "
                                     "refused.", ["source", "outcome"], registry=self.registry)
+        self.rate_limited = Counter("fairflag_rate_limited", "Requests (or batch lines) refused with 429, by "
+                                    "limit (service_key_rate_limited, reporter_rate_limited).", ["limit"],
+                                    registry=self.registry)
         self.latency = Histogram("fairflag_http_request_duration_seconds", "Time to answer an HTTP request, by "
                                  "method, route template and status class.", ["method", "route", "status"],
                                  buckets=_BUCKETS, registry=self.registry)
@@ -46,6 +49,9 @@ class Metrics:
     def count_received(self, sources: Iterable[str], endpoint: str) -> None:
         for source in sources:
             self.received.labels(source, endpoint).inc()
+
+    def count_rate_limited(self, limit: str) -> None:
+        self.rate_limited.labels(limit).inc()
 
     def count_acknowledged(self, receipt: ReportReceipt) -> None:
         self.acknowledged.labels(receipt.source.value, "replayed" if receipt.replayed else "created").inc()
