@@ -43,7 +43,8 @@ class Fairflag:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Fairflag:
-        return cls(Database(settings.database_url), load_policy(settings.policy_file), clock=clock)
+        return cls(Database(settings.database_url, statement_timeout_ms=settings.db_statement_timeout_ms),
+                   load_policy(settings.policy_file), clock=clock)
 
     def migrate(self) -> None:
         migrate.upgrade(self.db)

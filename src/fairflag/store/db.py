@@ -44,7 +44,7 @@ def _valid(value: Any) -> Any:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, statement_timeout_ms: int | None = None) -> None:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
@@ -59,6 +59,8 @@ class Database:
             if parsed.drivername == "postgresql":
                 url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+            if statement_timeout_ms is not None:  # a runaway statement is cancelled (and its transaction)
+                kwargs["connect_args"] = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
         kwargs["json_deserializer"] = load_json
         self.engine: Engine = create_engine(url, **kwargs)
         if self.dialect == "sqlite":
