@@ -11,10 +11,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FAIRFLAG_", extra="ignore")
 
-    database_url: str = Field("sqlite:///fairflag.db", description="SQLAlchemy URL; PostgreSQL in production.")
+    database_url: str = Field("sqlite:///fairflag.db", description="SQLAlchemy URL; PostgreSQL in production "
+                              "(`postgresql://user@host:5432/db`). SQLite runs in WAL mode with `synchronous=FULL`.")
     policy_file: str | None = Field(None, description="Path to a policy TOML file; the packaged default if unset.")
     host: str = Field("127.0.0.1", description="Address `fairflag serve` listens on.")
-    port: int = Field(8000, ge=1, le=65535)
+    port: int = Field(8000, ge=1, le=65535, description="Port `fairflag serve` listens on.")
     public_transparency: bool = Field(
         False, description="Publish the transparency figures read-only, without login, at /transparency/."
     )
