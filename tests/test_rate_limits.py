@@ -77,6 +77,20 @@ def test_the_hour_limit_holds_after_the_minutes_refill(kp: Platform, clock: Manu
     assert int(r.headers["Retry-After"]) == 600  # type: ignore[attr-defined]
 
 
+def test_trusted_flaggers_and_classifiers_are_not_limited_but_a_false_claim_is_refused(kp: Platform) -> None:
+    kp.account("flagger", trusted_flagger=True)
+    for _ in range(6):
+        kp.report("flagger", "vid-1", source="trusted_flagger")
+        kp.report("clf-bot", "vid-2", source="automated",
+                  classifier={"name": "nudity", "version": "3", "score": 0.9})
+    for _ in range(3):
+        kp.report("u1", "vid-1")
+    # Claiming to be a trusted flagger does not escape the limit: the claim is checked in the same transaction.
+    r = _report(kp, "u1", "vid-1", source="trusted_flagger")
+    assert r.status_code == 422  # type: ignore[attr-defined]
+    assert _report(kp, "u1", "vid-1").status_code == 429  # type: ignore[attr-defined]
+
+
 def test_a_refused_report_gives_its_slot_back(kp: Platform) -> None:
     """The reporter's limit is taken in the report's transaction: a report refused for another reason (here an
     unknown subject) rolls its slot back with it."""

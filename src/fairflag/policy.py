@@ -179,6 +179,8 @@ class RateLimits(_Strict):
     service_key_burst: PositiveInt = 10000
     reporter_per_minute: PositiveInt = 30
     reporter_per_hour: PositiveInt = 300
+    reporter_exempt_sources: tuple[Literal["user", "trusted_flagger", "automated", "remote"], ...] = (
+        "trusted_flagger", "automated")
 
     @model_validator(mode="after")
     def _hour_holds_a_minute(self) -> RateLimits:

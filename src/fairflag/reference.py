@@ -191,7 +191,9 @@ POLICY_MEANINGS: dict[str, str] = {
     "rate_limits.service_key_burst": "… with this many at once",
     "rate_limits.reporter_per_minute": "new reports per reporter in any minute (a retry with the same idempotency "
                                        "key is not new) …",
-    "rate_limits.reporter_per_hour": "… and in any hour",
+    "rate_limits.reporter_per_hour": "… and in any hour …",
+    "rate_limits.reporter_exempt_sources": "… except reports from these sources, whose volume is their job "
+                                           "(trusted flaggers, DSA Art. 22; platform classifiers)",
 }
 
 EVENT_MEANINGS: dict[EventKind, str] = {

@@ -53,11 +53,13 @@ def take_service_key(ctx: Context, key_id: str) -> None:
             "this service key", retry_after_s=_retry_after(wait))
 
 
-def take_reporter(ctx: Context, reporter_id: str) -> None:
+def take_reporter(ctx: Context, reporter_id: str, source: str) -> None:
     """One new report of this reporter; raises :class:`ReporterRateLimited` when the reporter is over its
-    minute or its hour. Call inside the report's transaction: a refusal then rolls back both."""
+    minute or its hour. Call inside the report's transaction: a refusal then rolls back both. Sources whose
+    volume is their job (trusted flaggers, classifiers: ``reporter_exempt_sources``) are not counted; a report
+    that claims such a source falsely is refused later in the same transaction."""
     limits = ctx.policy.rate_limits
-    if not limits.enabled:
+    if not limits.enabled or source in limits.reporter_exempt_sources:
         return
     for period_s, limit, label in ((60, limits.reporter_per_minute, "minute"),
                                    (3600, limits.reporter_per_hour, "hour")):

@@ -126,7 +126,7 @@ def file_report(ctx: Context, body: ReportIn, *, service_key_id: str | None = No
                 )
             return receipt(ctx, existing, replayed=True)
     if rate_limit:
-        ratelimits.take_reporter(ctx, body.reporter_id)
+        ratelimits.take_reporter(ctx, body.reporter_id, body.source.value)
 
     # One flush at the end (the commit) instead of one before every query: nothing below reads back a row
     # this report adds, except campaign rows, which persist_snapshot flushes itself. What the unit of work
