@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from fairflag import logs
 from fairflag.api.app import create_app
 from fairflag.core import Fairflag
 from fairflag.logs import JsonFormatter, RequestIdFilter
@@ -112,6 +113,19 @@ def test_every_line_of_a_request_names_its_id_and_the_access_line_is_json(client
     assert first["status"] == 200 and first["duration_ms"] >= 0 and first["level"] == "info"
     assert first["timestamp"].endswith("+00:00") and first["message"].startswith("GET /healthz 200")
     assert second["status"] == 401 and len(second["request_id"]) == 32  # a generated id
+
+
+def test_log_config_for_each_format() -> None:
+    record = logging.LogRecord("fairflag.api", logging.WARNING, __file__, 1, "slow %s", ("thing",), None)
+    RequestIdFilter().filter(record)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "slow thing" and line["request_id"] == "-" and line["level"] == "warning"
+    json_config, text_config = logs.config("json", "debug"), logs.config("text")
+    assert json_config["formatters"]["main"] == {"()": JsonFormatter}
+    assert "%(request_id)s" in text_config["formatters"]["main"]["format"]
+    assert json_config["loggers"]["fairflag"]["level"] == "DEBUG"
+    with pytest.raises(ValueError):
+        Settings(log_format="xml")  # type: ignore[arg-type]
 
 
 # --- the real server ---------------------------------------------------------------------------------------
