@@ -88,3 +88,51 @@ def test_policy_file_and_engine_defaults_agree() -> None:
     assert policy.misuse == MisusePolicy()
     assert policy.campaigns == CampaignPolicy()
     assert policy.triage == Triage()
+
+
+def test_policy_validates_engine_sections_without_patching_engine_classes() -> None:
+    """policy.py owns the file's models; the engine dataclasses are built from validated values, not
+    given a pydantic configuration at import time."""
+    from fairflag.engine.campaigns import CampaignPolicy
+    from fairflag.engine.credibility import CredibilityPolicy
+    from fairflag.engine.misuse import MisusePolicy
+
+    for cls in (CampaignPolicy, CredibilityPolicy, MisusePolicy):
+        assert "__pydantic_config__" not in vars(cls), f"{cls.__name__} was patched"
+    text = default_policy_text()
+    broken = (text.replace("[campaigns]\n", "[campaigns]\nbogus_knob = 1\n", 1)
+              .replace("prior_mean = 0.25 ", "prior_mean = \"high\" ", 1)
+              .replace("warn_after = 3 ", "warn_after = 1.5 ", 1))
+    assert "bogus_knob" in broken and "prior_mean = \"high\"" in broken and "warn_after = 1.5" in broken
+    with pytest.raises(PolicyError) as excinfo:
+        parse_policy(broken, "broken.toml")
+    message = str(excinfo.value)
+    for where in ("campaigns.bogus_knob", "credibility.prior_mean", "misuse.warn_after"):
+        assert where in message, message
+    policy = parse_policy(text.replace("warn_after = 3 ", "warn_after = 5 ", 1))
+    assert isinstance(policy.misuse, MisusePolicy) and policy.misuse.warn_after == 5
+
+
+def test_importing_fairflag_leaves_other_sessions_alone(tmp_path: Path) -> None:
+    """The unit-of-work hooks listen on fairflag's own session class: a plain SQLAlchemy session in the same
+    process commits without writing fairflag's buffers (were the hooks on ``Session``, this commit would
+    insert into a table that does not exist here, and fail)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session
+
+    import fairflag.api.app  # noqa: F401  (everything fairflag registers at import)
+    from fairflag.store import eventlog
+    from fairflag.store.db import Database
+    from fairflag.store.session import FairflagSession
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    with Session(engine) as session:
+        session.execute(text("CREATE TABLE t (x INTEGER)"))
+        eventlog.append(session, {"kind": "not:fairflag:s"})
+        session.commit()
+        assert eventlog.pending(session) == [{"kind": "not:fairflag:s"}], "a plain session's commit was hooked"
+    db = Database(f"sqlite:///{tmp_path / 'ff.db'}")
+    with db.reader() as session:
+        assert isinstance(session, FairflagSession)
+    db.dispose()
+    engine.dispose()

@@ -28,7 +28,6 @@ from fairflag.delivery.webhooks import (
     HEADER_TIMESTAMP,
     backoff_s,
     canonical_body,
-    deliver_until_idle,
     fan_out,
     sign,
     verify_signature,
@@ -36,6 +35,7 @@ from fairflag.delivery.webhooks import (
 from fairflag.policy import Delivery
 from fairflag.services.context import SYSTEM
 from fairflag.store.tables import OutboxEvent, WebhookDelivery, WebhookEndpoint
+from fairflag.webhook_sender import deliver_until_idle
 from fairflag.worker import run_once
 from tests.support import Platform
 

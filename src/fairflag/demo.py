@@ -417,7 +417,8 @@ def _script(s: _Story) -> list[_Step]:
     s.appeal(s.at(5, 10), OVERTURNED_SUBJECT,
              "The track is licensed to me for this video; the licence was sent to the platform.")
     s.resolve(s.at(6, 9), "chen", OVERTURNED_SUBJECT, appeals.ResolutionIn(
-        outcome="overturned", statement="The creator holds a licence for the track; the removal is reversed."))
+        outcome=AppealStatus.overturned.value,
+        statement="The creator holds a licence for the track; the removal is reversed."))
 
     # Day 5: spam and troll comments removed; a bad-faith report from the troll is rejected.
     s.reports(s.at(5, 8), timedelta(hours=6), 8, "cmt.promo.1", ("spam",))

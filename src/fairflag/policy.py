@@ -6,21 +6,20 @@ content, so an edit without a version bump is still told apart) is recorded on e
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from fairflag.engine.campaigns import CampaignPolicy
 from fairflag.engine.credibility import CredibilityPolicy
 from fairflag.engine.misuse import MisusePolicy
 
-# The engine's own policy dataclasses are the single definition of their knobs; refuse unknown keys.
-for _section in (CredibilityPolicy, MisusePolicy, CampaignPolicy):
-    _section.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+E = TypeVar("E")
 
 SURFACES = ("account", "video", "comment", "livestream")
 REQUIRED_REASONS = (
@@ -44,6 +43,41 @@ class PolicyError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _file_section(engine_cls: type[Any]) -> type[BaseModel]:
+    """The policy file's model of one engine's knobs: that engine dataclass's fields, types and defaults,
+    refusing unknown keys. Derived from the dataclass, so each knob is defined once, in its engine, and the
+    engine class itself is left as it is."""
+    hints = get_type_hints(engine_cls)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(engine_cls):
+        if f.default is not dataclasses.MISSING:
+            default: Any = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = Field(default_factory=f.default_factory)
+        else:
+            default = ...
+        fields[f.name] = (hints[f.name], default)
+    return create_model(f"{engine_cls.__name__}Section", __base__=_Strict, **fields)
+
+
+def _engine_section(engine_cls: type[E]) -> BeforeValidator:
+    """Validate a policy table with its file model, then build the engine's own dataclass from the values
+    (whose ``__post_init__`` may refuse a combination; pydantic reports that under the table's name)."""
+    model = _file_section(engine_cls)
+
+    def build(value: Any) -> Any:
+        if isinstance(value, engine_cls):
+            return value
+        return engine_cls(**dict(model.model_validate(value)))
+
+    return BeforeValidator(build)
+
+
+CredibilitySection = Annotated[CredibilityPolicy, _engine_section(CredibilityPolicy)]
+MisuseSection = Annotated[MisusePolicy, _engine_section(MisusePolicy)]
+CampaignsSection = Annotated[CampaignPolicy, _engine_section(CampaignPolicy)]
 
 
 class Limits(_Strict):
@@ -201,9 +235,9 @@ class Policy(_Strict):
     auto_restriction: AutoRestriction = AutoRestriction()
     rereview: Rereview = Rereview()
     second_review: SecondReview = SecondReview()
-    credibility: CredibilityPolicy = CredibilityPolicy()
-    misuse: MisusePolicy = MisusePolicy()
-    campaigns: CampaignPolicy = CampaignPolicy()
+    credibility: CredibilitySection = CredibilityPolicy()
+    misuse: MisuseSection = MisusePolicy()
+    campaigns: CampaignsSection = CampaignPolicy()
     delivery: Delivery = Delivery()
     rate_limits: RateLimits = RateLimits()
     content_hash: str = ""

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from fairflag import webhook_sender
 from fairflag.core import Fairflag
-from fairflag.delivery import webhooks
 from fairflag.services import enforcement
 from fairflag.services.context import SYSTEM
 
@@ -21,7 +21,7 @@ def run_once(core: Fairflag) -> dict[str, int]:
     """One pass of all background work; returns what it did. Expiry runs first, so the outbox events
     it writes go out in the same pass."""
     expired = core.run(SYSTEM, enforcement.expire_due)
-    delivery = webhooks.run_pass(core)
+    delivery = webhook_sender.run_pass(core)
     return {"expired": expired, **delivery.as_dict()}
 
 

@@ -27,7 +27,7 @@ Via = Annotated[str, Query(max_length=200)]
 
 @router.get("/appeals")
 def appeals_page(request: Request, core: CoreDep, user: User,
-                 status: Annotated[str, Query(max_length=20)] = "open") -> HTMLResponse:
+                 status: Annotated[str, Query(max_length=20)] = AppealStatus.open.value) -> HTMLResponse:
     chosen = AppealStatus(status) if status in AppealStatus.__members__ else None
     rows = core.query(user.actor, appeals.list_appeals, chosen, 200)
     return render(request, "appeals.html", user, rows=rows, status=chosen.value if chosen else "all",
@@ -51,7 +51,7 @@ def resolve(core: CoreDep, user: FormUser, appeal_id: Id,
             rule: Annotated[str, Form(max_length=50)] = "",
             duration_days: Annotated[str, Form(max_length=10)] = "") -> Response:
     """Fields that only an overturned reporter appeal uses are dropped otherwise; the use case checks the rest."""
-    new_action = outcome == "overturned" and (action or rule or duration_days.strip())
+    new_action = outcome == AppealStatus.overturned.value and (action or rule or duration_days.strip())
     try:
         days = float(duration_days) if new_action and duration_days.strip() else None
         body = appeals.ResolutionIn.model_validate({
@@ -69,7 +69,7 @@ def resolve(core: CoreDep, user: FormUser, appeal_id: Id,
 
 @router.get("/campaigns")
 def campaigns_page(request: Request, core: CoreDep, user: User,
-                   status: Annotated[str, Query(max_length=20)] = "detected") -> HTMLResponse:
+                   status: Annotated[str, Query(max_length=20)] = CampaignStatus.detected.value) -> HTMLResponse:
     chosen = CampaignStatus(status) if status in CampaignStatus.__members__ else None
     rows = core.query(user.actor, campaigns.list_campaigns, chosen, 200)
     return render(request, "campaigns.html", user, rows=rows, status=chosen.value if chosen else "all",

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from fairflag.delivery.events import EventType
-from fairflag.services.context import Context
+from fairflag.delivery.unit import UnitOfWork
 from fairflag.store.tables import OutboxEvent
 
 OUTBOX_LOCK_KEY = 0x66_61_69_72  # "fair"
@@ -28,7 +28,7 @@ ACTION_EXPIRED = EventType.action_expired
 ACTION_LIFTED = EventType.action_lifted  # an automatic restriction ended (review decided, or a campaign was detected)
 
 
-def enqueue(ctx: Context, kind: EventType, payload: dict[str, Any], *,
+def enqueue(ctx: UnitOfWork, kind: EventType, payload: dict[str, Any], *,
             occurred_at: datetime | None = None) -> OutboxEvent:
     """Add an entry, written with the rest of the unit of work. ``payload`` must match the kind's entry in
     :data:`fairflag.delivery.events.EVENTS` (tests check every delivered event against it)."""
@@ -47,7 +47,7 @@ def enqueue(ctx: Context, kind: EventType, payload: dict[str, Any], *,
     return row
 
 
-def read_after(ctx: Context, after: int, limit: int) -> list[OutboxEvent]:
+def read_after(ctx: UnitOfWork, after: int, limit: int) -> list[OutboxEvent]:
     """Events with ``seq > after`` in commit order (the pull feed)."""
     stmt = select(OutboxEvent).where(OutboxEvent.seq > after).order_by(OutboxEvent.seq).limit(limit)
     return list(ctx.session.scalars(stmt))

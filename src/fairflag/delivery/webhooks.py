@@ -8,8 +8,13 @@ Three steps, each safe to rerun or to run on several servers at once:
 * **claim** (:func:`claim_heads`): per endpoint, the oldest pending delivery is the *head*; a due head is
   leased by pushing ``next_attempt_at`` forward. Only the head is ever sent, so an endpoint receives its
   events in feed order and at most one request is in flight to it.
-* **send and record** (:func:`dispatch`): the HTTP call runs outside any transaction; its result is
-  recorded in a new one, which also claims the next head so a healthy endpoint drains in one pass.
+* **send and record** (:func:`send`, :func:`record_attempt`): the HTTP call runs outside any transaction;
+  its result is recorded in a new one, which also claims the next head so a healthy endpoint drains in one
+  pass.
+
+Each step is one transaction's work on a :class:`~fairflag.delivery.unit.UnitOfWork`; running them in
+order, across transactions and threads, is :mod:`fairflag.webhook_sender`'s job (above the core, which
+owns the transactions).
 
 Retries follow ``min(base * 2**(attempts-1), max)`` seconds from the policy (no jitter, so the schedule is
 predictable and testable); after ``webhook_max_attempts`` failures the delivery is ``dead`` and stops
@@ -24,7 +29,6 @@ import hmac
 import json
 import logging
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,9 +38,8 @@ from sqlalchemy import and_, func, select
 
 from fairflag import __version__
 from fairflag.clock import ensure_utc
-from fairflag.core import Fairflag
+from fairflag.delivery.unit import UnitOfWork
 from fairflag.policy import Delivery
-from fairflag.services.context import SYSTEM, Context
 from fairflag.store.tables import OutboxEvent, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger("fairflag.webhooks")
@@ -53,8 +56,6 @@ DEFAULT_TOLERANCE_S = 300.0
 
 FAN_OUT_BATCH = 500  # outbox rows per endpoint per fan-out transaction
 CLAIM_BATCH = 50  # endpoints served per dispatch pass
-CHAIN_LIMIT = 100  # deliveries sent to one endpoint per dispatch pass
-MAX_WORKERS = 8  # endpoints served in parallel, so one slow receiver does not hold up the others
 LEASE_MARGIN_S = 30.0
 ERROR_CHARS = 500
 
@@ -128,7 +129,7 @@ def lease_s(delivery: Delivery) -> float:
 # --- fan-out -----------------------------------------------------------------------------------
 
 
-def fan_out(ctx: Context, *, batch: int = FAN_OUT_BATCH) -> int:
+def fan_out(ctx: UnitOfWork, *, batch: int = FAN_OUT_BATCH) -> int:
     """Turn new outbox rows into pending deliveries, one per active endpoint, and advance each cursor
     in the same transaction. Returns how many deliveries it created.
 
@@ -182,7 +183,7 @@ class Claim:
     lease_until: datetime
 
 
-def _claim(ctx: Context, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> Claim:
+def _claim(ctx: UnitOfWork, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> Claim:
     event = ctx.session.get(OutboxEvent, delivery.outbox_seq)
     assert event is not None  # a foreign key guarantees it
     delivery.next_attempt_at = ctx.now() + timedelta(seconds=lease_s(ctx.policy.delivery))
@@ -191,7 +192,7 @@ def _claim(ctx: Context, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -
                  lease_until=delivery.next_attempt_at)
 
 
-def claim_heads(ctx: Context, *, limit: int = CLAIM_BATCH) -> list[Claim]:
+def claim_heads(ctx: UnitOfWork, *, limit: int = CLAIM_BATCH) -> list[Claim]:
     """Lease the due head (oldest pending delivery) of up to ``limit`` active endpoints.
 
     A head that is leased or backing off is not due, and nothing behind it is considered, which keeps
@@ -223,7 +224,7 @@ def claim_heads(ctx: Context, *, limit: int = CLAIM_BATCH) -> list[Claim]:
     return claims
 
 
-def _claim_next(ctx: Context, endpoint_id: str) -> Claim | None:
+def _claim_next(ctx: UnitOfWork, endpoint_id: str) -> Claim | None:
     """The endpoint's new head, leased, if it is due and nobody else holds it."""
     endpoint = ctx.session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None or not endpoint.active:
@@ -268,36 +269,15 @@ def send(client: httpx.Client, claim: Claim, now: datetime) -> Attempt:
 
 
 @dataclass
-class DeliveryStats:
-    """What delivery passes did; ``attempted`` = ``delivered`` + ``failed`` (``dead`` counts those failures
-    that exhausted their attempts)."""
+class Recorded:
+    """What :func:`record_attempt` did: the delivery's status and, after a success, the next claim."""
 
-    fanned_out: int = 0
-    attempted: int = 0
-    delivered: int = 0
-    failed: int = 0
-    dead: int = 0
-
-    def add(self, other: DeliveryStats) -> None:
-        self.fanned_out += other.fanned_out
-        self.attempted += other.attempted
-        self.delivered += other.delivered
-        self.failed += other.failed
-        self.dead += other.dead
-
-    def as_dict(self) -> dict[str, int]:
-        return {"fanned_out": self.fanned_out, "attempted": self.attempted, "delivered": self.delivered,
-                "failed": self.failed, "dead": self.dead}
-
-
-@dataclass
-class _Recorded:
     status: str | None  # the delivery's status after recording; None if it vanished
     next_claim: Claim | None = None
     outcome: dict[str, int] = field(default_factory=dict)
 
 
-def record_attempt(ctx: Context, claim: Claim, attempt: Attempt, *, claim_next: bool) -> _Recorded:
+def record_attempt(ctx: UnitOfWork, claim: Claim, attempt: Attempt, *, claim_next: bool) -> Recorded:
     """Store one attempt's result and, after a success, lease the endpoint's next head.
 
     A success is always kept (the receiver has the event). A failure is dropped if our lease was lost
@@ -305,9 +285,9 @@ def record_attempt(ctx: Context, claim: Claim, attempt: Attempt, *, claim_next: 
     """
     delivery = ctx.session.get(WebhookDelivery, claim.delivery_id, with_for_update=True)
     if delivery is None:
-        return _Recorded(status=None)
+        return Recorded(status=None)
     if delivery.status != PENDING:
-        return _Recorded(status=delivery.status)
+        return Recorded(status=delivery.status)
     now = ctx.now()
     policy = ctx.policy.delivery
     if attempt.ok:
@@ -318,10 +298,10 @@ def record_attempt(ctx: Context, claim: Claim, attempt: Attempt, *, claim_next: 
         ctx.session.flush()
         nxt = _claim_next(ctx, claim.endpoint_id) if claim_next else None
         ctx.session.flush()
-        return _Recorded(status=DELIVERED, next_claim=nxt, outcome={"delivered": 1})
+        return Recorded(status=DELIVERED, next_claim=nxt, outcome={"delivered": 1})
     if delivery.next_attempt_at != claim.lease_until:
         log.info("delivery %s was re-claimed after its lease ran out; dropping a stale failure", delivery.id)
-        return _Recorded(status=PENDING)
+        return Recorded(status=PENDING)
     delivery.attempts += 1
     delivery.last_error = attempt.error
     if delivery.attempts >= policy.webhook_max_attempts:
@@ -329,68 +309,6 @@ def record_attempt(ctx: Context, claim: Claim, attempt: Attempt, *, claim_next: 
         delivery.next_attempt_at = now  # for a dead letter: when it died
         log.warning("delivery %s to %s is dead after %d attempts: %s", delivery.id, claim.url, delivery.attempts,
                     attempt.error)
-        return _Recorded(status=DEAD, outcome={"failed": 1, "dead": 1})
+        return Recorded(status=DEAD, outcome={"failed": 1, "dead": 1})
     delivery.next_attempt_at = now + timedelta(seconds=backoff_s(policy, delivery.attempts))
-    return _Recorded(status=PENDING, outcome={"failed": 1})
-
-
-def _drive(core: Fairflag, client: httpx.Client, first: Claim, chain_limit: int) -> DeliveryStats:
-    """Send one endpoint's claimed head, then each next head, until one fails or the chain is long enough."""
-    stats = DeliveryStats()
-    claim: Claim | None = first
-    sent = 0
-    while claim is not None:
-        attempt = send(client, claim, core.clock.now())
-        sent += 1
-        stats.attempted += 1
-        recorded = core.run(SYSTEM, record_attempt, claim, attempt, claim_next=sent < chain_limit)
-        stats.delivered += recorded.outcome.get("delivered", 0)
-        stats.failed += recorded.outcome.get("failed", 0)
-        stats.dead += recorded.outcome.get("dead", 0)
-        claim = recorded.next_claim
-    return stats
-
-
-def dispatch(core: Fairflag, *, client: httpx.Client | None = None, limit: int = CLAIM_BATCH,
-             chain_limit: int = CHAIN_LIMIT) -> DeliveryStats:
-    """Claim due heads in one transaction, then send outside any transaction, endpoints in parallel."""
-    claims = core.run(SYSTEM, claim_heads, limit=limit)
-    stats = DeliveryStats()
-    if not claims:
-        return stats
-    own_client = client is None
-    http = client or httpx.Client(timeout=core.policy.delivery.webhook_timeout_s, follow_redirects=False)
-    try:
-        if len(claims) == 1:
-            results = [_drive(core, http, claims[0], chain_limit)]
-        else:
-            with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(claims)),
-                                    thread_name_prefix="fairflag-webhook") as pool:
-                results = list(pool.map(lambda c: _drive(core, http, c, chain_limit), claims))
-    finally:
-        if own_client:
-            http.close()
-    for result in results:
-        stats.add(result)
-    return stats
-
-
-def run_pass(core: Fairflag, *, client: httpx.Client | None = None) -> DeliveryStats:
-    """One fan-out transaction, then one dispatch: what the background worker does each tick."""
-    created = core.run(SYSTEM, fan_out)
-    stats = dispatch(core, client=client)
-    stats.fanned_out += created
-    return stats
-
-
-def deliver_until_idle(core: Fairflag, *, client: httpx.Client | None = None,
-                       max_passes: int = 1000) -> DeliveryStats:
-    """Run delivery passes until nothing new is fanned out and nothing is due (tests, the CLI, a drain
-    before shutdown). Failures back off into the future, so this ends even when receivers are down."""
-    total = DeliveryStats()
-    for _ in range(max_passes):
-        stats = run_pass(core, client=client)
-        total.add(stats)
-        if stats.fanned_out == 0 and stats.attempted == 0:
-            break
-    return total
+    return Recorded(status=PENDING, outcome={"failed": 1})

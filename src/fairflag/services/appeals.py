@@ -158,7 +158,7 @@ def resolve_appeal(ctx: Context, appeal_id: str, body: ResolutionIn) -> AppealFo
     if senior in _deciders(ctx, decision):
         raise OwnDecision("an appeal must be resolved by someone other than the deciding moderator")
     new_decision_id = None
-    if body.outcome == "overturned":
+    if body.outcome == AppealStatus.overturned.value:
         if appeal.appellant_role == AppellantRole.creator.value:
             _no_new_action(body)
             enforcement.reverse(ctx, decision, reason=f"appeal {appeal.id} overturned")
@@ -167,7 +167,8 @@ def resolve_appeal(ctx: Context, appeal_id: str, body: ResolutionIn) -> AppealFo
             new_decision_id = _decide_anew(ctx, appeal, decision, body, senior)
     else:
         _no_new_action(body)
-    appeal.status = AppealStatus.overturned.value if body.outcome == "overturned" else AppealStatus.upheld.value
+    overturned = body.outcome == AppealStatus.overturned.value
+    appeal.status = AppealStatus.overturned.value if overturned else AppealStatus.upheld.value
     appeal.resolved_by = senior
     appeal.resolved_at = ctx.now()
     appeal.resolution_statement = body.statement
@@ -221,9 +222,9 @@ def _flip_outcomes(ctx: Context, decision: Decision, old: ReportOutcome, new: Re
         state.updated_at = ctx.now()
         key = reputation.reputation_key(report)
         reputation.record_outcome(ctx, key, report.reason, old.value,  # type: ignore[arg-type]
-                                  weight=-credits.get(report.id, 1.0) if old.value == "upheld" else -1.0)
+                                  weight=-credits.get(report.id, 1.0) if old is ReportOutcome.upheld else -1.0)
         reputation.record_outcome(ctx, key, report.reason, new.value,  # type: ignore[arg-type]
-                                  weight=credits.get(report.id, 1.0) if new.value == "upheld" else 1.0)
+                                  weight=credits.get(report.id, 1.0) if new is ReportOutcome.upheld else 1.0)
     ctx.record(EventKind.report_outcome_set, "decision", decision.id,
                {"case_id": decision.case_id, new.value: [r.id for r, _ in rows], "appeal_id": appeal_id})
     # The platform tells the reporters that the outcome of their reports changed.

@@ -19,7 +19,7 @@ from sqlalchemy import case as sql_case
 
 from fairflag.delivery import events as delivered
 from fairflag.delivery import outbox
-from fairflag.domain.enums import CampaignStatus, DecisionOutcome, ReportOutcome, ReportSource, Surface
+from fairflag.domain.enums import CampaignStatus, CaseStatus, DecisionOutcome, ReportOutcome, ReportSource, Surface
 from fairflag.domain.errors import Conflict, NotFound
 from fairflag.domain.events import EventKind
 from fairflag.engine.campaigns import CampaignSnapshot, community_verdict
@@ -183,11 +183,11 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
     affected: set[str] = set(ctx.session.scalars(
         select(CaseReporter.case_id).join(Case, Case.id == CaseReporter.case_id)
         .where(CaseReporter.reporter_id.in_(sorted(new_members)), CaseReporter.group_key != snap.key,
-               Case.status == "open", Case.subject_id.in_(sorted(snap.targets)))
+               Case.status == CaseStatus.open.value, Case.subject_id.in_(sorted(snap.targets)))
     )) if new_members else set()
     if new_targets:
         affected |= set(ctx.session.scalars(
-            select(Case.id).where(Case.subject_id.in_(sorted(new_targets)), Case.status == "open")))
+            select(Case.id).where(Case.subject_id.in_(sorted(new_targets)), Case.status == CaseStatus.open.value)))
     members = set(snap.reporters)
     rescored: set[str] = set()
     for case_id in sorted(affected):
@@ -334,7 +334,8 @@ def dismiss_cases(ctx: Context, campaign_id: str, body: BulkDismissIn) -> BulkDi
     validation.text(ctx.policy, body.statement, "statement", required=True)
     campaign = _get(ctx, campaign_id)
     targets = select(CampaignTarget.subject_id).where(CampaignTarget.campaign_id == campaign.id)
-    cases = ctx.session.scalars(select(Case.id).where(Case.subject_id.in_(targets), Case.status == "open")
+    cases = ctx.session.scalars(select(Case.id).where(Case.subject_id.in_(targets),
+                                                      Case.status == CaseStatus.open.value)
                                 .order_by(Case.id)).all()
     decided, skipped = [], []
     for case_id in cases:

@@ -261,7 +261,8 @@ def set_report_outcomes(ctx: Context, case: Case, decision: Decision, overrides:
     if rows is None:
         rows = case_reports(ctx, case.id)
     _check_report_ids({r.id for r, _ in rows}, overrides)
-    changed: dict[str, list[str]] = {"upheld": [], "rejected": [], "abusive": []}
+    changed: dict[str, list[str]] = {o.value: [] for o in (ReportOutcome.upheld, ReportOutcome.rejected,
+                                                              ReportOutcome.abusive)}
     resolved = []
     credits = upheld_credits(ctx, rows)
     for report, state in rows:
@@ -279,9 +280,9 @@ def set_report_outcomes(ctx: Context, case: Case, decision: Decision, overrides:
         key = reputation.reputation_key(report)
         if before in changed:  # decided before: that outcome no longer stands
             reputation.record_outcome(ctx, key, report.reason, before,  # type: ignore[arg-type]
-                                      weight=-credits[report.id] if before == "upheld" else -1.0)
+                                      weight=-credits[report.id] if before == ReportOutcome.upheld.value else -1.0)
         reputation.record_outcome(ctx, key, report.reason, outcome,  # type: ignore[arg-type]
-                                  weight=credits[report.id] if outcome == "upheld" else 1.0)
+                                  weight=credits[report.id] if outcome == ReportOutcome.upheld.value else 1.0)
     ctx.record(EventKind.report_outcome_set, "decision", decision.id, {"case_id": case.id, **changed})
     # The platform tells each reporter the outcome of their report.
     outbox.enqueue(ctx, REPORTS_RESOLVED, delivered.reports_resolved(

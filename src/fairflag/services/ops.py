@@ -11,6 +11,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select, text
 
+from fairflag.delivery.webhooks import DEAD, PENDING
+from fairflag.domain.enums import CaseStatus
 from fairflag.domain.errors import DomainError
 from fairflag.services.context import Context
 from fairflag.store import migrate
@@ -54,11 +56,12 @@ def snapshot(ctx: Context) -> OpsSnapshot:
     now = ctx.now()
     rows = ctx.session.execute(
         select(Subject.surface, func.count(), func.min(Case.opened_at))
-        .join(Subject, Subject.id == Case.subject_id).where(Case.status == "open").group_by(Subject.surface)
+        .join(Subject, Subject.id == Case.subject_id).where(Case.status == CaseStatus.open.value)
+        .group_by(Subject.surface)
     ).all()
     overdue = dict(ctx.session.execute(
         select(Subject.surface, func.count()).select_from(Case).join(Subject, Subject.id == Case.subject_id)
-        .where(Case.status == "open", Case.deadline_at < now).group_by(Subject.surface)).all())
+        .where(Case.status == CaseStatus.open.value, Case.deadline_at < now).group_by(Subject.surface)).all())
     # Every surface of the policy, an empty one as zeros: a queue that drains reads 0 rather than vanishing.
     found = {surface: (int(depth), _age(now, oldest)) for surface, depth, oldest in rows}
     queues = [SurfaceQueue(surface, *found.get(surface, (0, 0.0)), int(overdue.get(surface, 0)))
@@ -72,11 +75,11 @@ def snapshot(ctx: Context) -> OpsSnapshot:
         .where(Decision.from_appeal_id.is_(None), Decision.decided_at > Case.deadline_at)
         .group_by(Subject.surface)).all()}
     dead = ctx.session.scalar(select(func.count()).select_from(WebhookDelivery)
-                              .where(WebhookDelivery.status == "dead")) or 0
+                              .where(WebhookDelivery.status == DEAD)) or 0
     pending, oldest_pending = ctx.session.execute(
         select(func.count(), func.min(OutboxEvent.created_at)).select_from(WebhookDelivery)
         .join(OutboxEvent, OutboxEvent.seq == WebhookDelivery.outbox_seq)
-        .where(WebhookDelivery.status == "pending")).one()
+        .where(WebhookDelivery.status == PENDING)).one()
     # Events an active endpoint has not even been given a delivery for yet (fan-out reads the outbox by cursor).
     oldest_unfanned = ctx.session.scalar(
         select(func.min(OutboxEvent.created_at)).select_from(OutboxEvent)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from fairflag.domain import cases as case_rules
-from fairflag.domain.enums import ReportOutcome, ReportSource
+from fairflag.domain.enums import CaseStatus, ReportOutcome, ReportSource
 from fairflag.domain.errors import Conflict, InvalidInput, NotFound
 from fairflag.domain.events import EventKind
 from fairflag.engine.triage import deadline
@@ -211,7 +211,8 @@ def _source_detail(body: ReportIn, reporter: Account | None) -> dict[str, object
 def _open_case(ctx: Context, subject: Subject, at: datetime) -> Case:
     severity = "low"
     case = Case(
-        id=ctx.ids.new("case"), subject_id=subject.id, status="open", opened_at=ctx.now(), updated_at=ctx.now(),
+        id=ctx.ids.new("case"), subject_id=subject.id, status=CaseStatus.open.value, opened_at=ctx.now(),
+        updated_at=ctx.now(),
         severity=severity, priority=0.0, priority_components={}, report_count=0, withdrawn_count=0,
         reporter_count=0, evidence={}, queue_rank=0.0,
         deadline_at=deadline(ctx.policy, subject.surface, severity, ctx.now()),
@@ -246,7 +247,7 @@ def withdraw_report(ctx: Context, report_id: str, body: WithdrawalIn) -> ReportR
                {"case_id": report.case_id, "note": body.note} if body.note else {"case_id": report.case_id})
     case = case_store.lock(ctx.session, report.case_id)
     case_store.transition(ctx.session, case, case_rules.ReportWithdrawn(report.id, ctx.now()))
-    if case.status == "open":
+    if case.status == CaseStatus.open.value:
         subject = ctx.session.get(Subject, report.subject_id)
         assert subject is not None
         triage.withdraw(ctx, report, case, subject)

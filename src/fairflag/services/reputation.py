@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from fairflag.domain.enums import ReportSource
+from fairflag.domain.enums import ReportOutcome, ReportSource
 from fairflag.domain.events import EventKind
 from fairflag.engine import credibility as cred
 from fairflag.engine import misuse
@@ -116,7 +116,7 @@ def record_outcome(ctx: Context, reporter_id: str, reason: str, outcome: cred.Ou
     history = cred.History.from_json(row.history)
     history = cred.record(history, ctx.policy.family_of(reason), outcome, ctx.now(), ctx.policy.credibility, weight)
     row.history = history.to_json()
-    if outcome == "abusive" and weight > 0 and not reporter_id.startswith("classifier:"):
+    if outcome == ReportOutcome.abusive.value and weight > 0 and not reporter_id.startswith("classifier:"):
         row.abusive_times = [*_recent(row.abusive_times, ctx), ctx.now().isoformat()]
         _evaluate_misuse(ctx, row)
     row.updated_at = ctx.now()

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from fairflag.domain.enums import AppealStatus, DecisionOutcome, ReportOutcome, ReportSource
+from fairflag.domain.enums import AppealStatus, CampaignStatus, DecisionOutcome, ReportOutcome, ReportSource
 from fairflag.domain.errors import InvalidInput
 from fairflag.services.context import Context
 from fairflag.services.permissions import READERS, require_role
@@ -178,8 +178,8 @@ def _abuse(ctx: Context, since: datetime, until: datetime) -> Table:
                ReportState.outcome == ReportOutcome.abusive.value)) or 0
     return Table(name="abuse", title="Coordinated and abusive reporting", columns=["measure", "count"], rows=[
         ["campaigns detected", sum(campaigns.values())],
-        ["of which confirmed by a senior moderator", campaigns.get("confirmed", 0)],
-        ["of which dismissed by a senior moderator", campaigns.get("dismissed", 0)],
-        ["of which awaiting a decision", campaigns.get("detected", 0)],
+        ["of which confirmed by a senior moderator", campaigns.get(CampaignStatus.confirmed.value, 0)],
+        ["of which dismissed by a senior moderator", campaigns.get(CampaignStatus.dismissed.value, 0)],
+        ["of which awaiting a decision", campaigns.get(CampaignStatus.detected.value, 0)],
         ["reports found abusive", abusive],
     ])

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 
-from fairflag.domain.enums import DecisionOutcome, ReportSource
+from fairflag.domain.enums import CaseStatus, DecisionOutcome, ReportSource
 from fairflag.domain.events import EventKind
 from fairflag.engine import triage
 from fairflag.engine.campaigns import CampaignDetector, ReportObservation, Suspicion
@@ -201,7 +201,7 @@ def rescore(ctx: Context, case: Case, subject: Subject) -> triage.Score:
     s = triage.score(evidence, facts, ctx.policy)
     protected = state.protected
     verdict = triage.auto_restriction(evidence, s, facts, ctx.policy, protected=protected)
-    if verdict.restrict and state.auto_restriction_id is None and case.status == "open":
+    if verdict.restrict and state.auto_restriction_id is None and case.status == CaseStatus.open.value:
         enforcement.restrict_automatically(ctx, case.id, subject, verdict.reason)
     elif state.auto_restriction_id is not None and protected:
         active = ctx.session.get(EnforcementAction, state.auto_restriction_id)
@@ -289,7 +289,7 @@ def regroup_case(ctx: Context, case: Case, members: set[str], campaign_key: str)
 
     Runs once per case when a campaign is first detected behind it (O(case reporters) then, never per report).
     """
-    if case.status != "open":
+    if case.status != CaseStatus.open.value:
         return 0
     evidence = triage.CaseEvidence.from_json(case.evidence)
     rows = ctx.session.scalars(

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from fairflag.domain.enums import (
     ActionKind,
+    ActionStatus,
     AppellantRole,
     CampaignStatus,
     DecisionOutcome,
@@ -186,7 +187,7 @@ def _automatic_statement(ctx: Context, action: EnforcementAction) -> StatementOf
                                .order_by(Case.opened_at.desc()).limit(1)).first()
     by_reason = (case.priority_components or {}).get("evidence_by_reason", {}) if case else {}
     ground = max(by_reason, key=by_reason.get) if by_reason else "other"
-    ended = action.status != "active"
+    ended = action.status != ActionStatus.active.value
     return StatementOfReasons(
         decision_id=None, subject_id=action.target_id, surface=subject.surface if subject else "unknown",
         restriction=ActionKind(action.kind), duration_s=None, ground=ground,

@@ -1,8 +1,8 @@
 """Admin use cases for webhook delivery: endpoints, dead letters and re-sending them.
 
-The sending itself lives in :mod:`fairflag.delivery.webhooks`; these are the decisions a person makes
-about it, each checked for the admin role and written to the audit log. Secrets are shown once, when
-an endpoint is created, and never written to the log.
+The sending itself lives in :mod:`fairflag.delivery.webhooks` (run by :mod:`fairflag.webhook_sender`);
+these are the decisions a person makes about it, each checked for the admin role and written to the audit
+log. Secrets are shown once, when an endpoint is created, and never written to the log.
 """
 
 from __future__ import annotations

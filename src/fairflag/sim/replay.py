@@ -37,6 +37,7 @@ from fairflag.domain.enums import (
     ActorType,
     CaseStatus,
     DecisionOutcome,
+    ReportOutcome,
     ReportSource,
     Role,
     Surface,
@@ -253,7 +254,8 @@ class FairflagEngine:
             return decisions.DecisionIn(outcome=DecisionOutcome.violation, action=ActionKind(decision.action),
                                         rule=decision.rule, statement=STATEMENT)
         return decisions.DecisionIn(outcome=DecisionOutcome.no_violation, statement=STATEMENT,
-                                    report_outcomes={self.ids[k]: "abusive" for k in sorted(decision.abusive)})
+                                    report_outcomes={self.ids[k]: ReportOutcome.abusive.value
+                                                     for k in sorted(decision.abusive)})
 
     # outcomes, from the stored tables
 

@@ -3,15 +3,16 @@
 A report and its state are written once and read back by nothing in the unit of work that files them, but the
 ORM's flush costs several times a plain INSERT per object. :func:`add` keeps the new (transient) objects; they
 are inserted, in the order added, right after the next flush of the session (so the rows they reference —
-an account, a subject, a new case — are written first), or just before the transaction commits. Once
-written they become ordinary persistent objects: a later change to one is an UPDATE like any other.
+an account, a subject, a new case — are written first), or just before the transaction commits (the hooks are
+in store/session.py). Once written they become ordinary persistent objects: a later change to one is an UPDATE
+like any other.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 _PENDING = "fairflag.appends.pending"
@@ -41,11 +42,6 @@ def write(session: Session) -> int:
     return len(objects)
 
 
-@event.listens_for(Session, "after_flush_postexec")
-def _after_flush(session: Session, _context: Any) -> None:
-    write(session)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
+def discard(session: Session) -> None:
+    """Forget what was gathered (the transaction rolled back)."""
     session.info.pop(_PENDING, None)

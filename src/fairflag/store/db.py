@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from fairflag.store.session import FairflagSession
+
 _WRITE = "fairflag_write"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -65,9 +67,10 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
-        self._read = sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=True)
+        self._read = sessionmaker(bind=self.engine, class_=FairflagSession, expire_on_commit=False, autoflush=True)
         self._write = sessionmaker(
-            bind=self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False, autoflush=True
+            bind=self.engine.execution_options(**{_WRITE: True}), class_=FairflagSession, expire_on_commit=False,
+            autoflush=True,
         )
         self._counters: sessionmaker[Session] | None = None
         self._counter_engine: Engine | None = None  # SQLite only: the counters' own connections

@@ -3,17 +3,16 @@
 The log is append-only and nothing in a unit of work reads back what it just appended, so its rows need not
 go through the ORM's identity map one by one (on SQLite that is one INSERT ... RETURNING per row). They are
 inserted with one executemany just before the transaction commits, in the order they were recorded; a
-rollback discards them with everything else.
+rollback discards them with everything else (the hooks are in store/session.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from fairflag.store import appends
 from fairflag.store.tables import Event
 
 _PENDING = "fairflag.eventlog.pending"
@@ -36,13 +35,6 @@ def write_pending(session: Session) -> int:
     return len(rows)
 
 
-@event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:
-    session.flush()
-    appends.write(session)  # when the flush had nothing of its own to write
-    write_pending(session)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
+def discard(session: Session) -> None:
+    """Forget what was recorded (the transaction rolled back)."""
     session.info.pop(_PENDING, None)

@@ -9,8 +9,7 @@ from pydantic import BaseModel, Field
 
 from fairflag.api.deps import CoreDep, PlatformActor
 from fairflag.api.errors import RATE_LIMITED_RESPONSES
-from fairflag.delivery import outbox
-from fairflag.services.context import Context
+from fairflag.services import feed as feed_service
 
 router = APIRouter(prefix="/v1", tags=["delivery"], responses=RATE_LIMITED_RESPONSES)
 
@@ -21,12 +20,8 @@ class FeedPage(BaseModel):
     next_after: int = Field(description="Pass as `after` to continue; equal to `after` when there is nothing new.")
 
 
-def _page(ctx: Context, after: int, limit: int) -> FeedPage:
-    rows = outbox.read_after(ctx, after, limit)
-    return FeedPage(events=[{"seq": r.seq, **r.payload} for r in rows], next_after=rows[-1].seq if rows else after)
-
-
 @router.get("/events", summary="Actions and outcomes for the platform, after a cursor, in commit order")
 def feed(core: CoreDep, actor: PlatformActor, after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
          limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> FeedPage:
-    return core.query(actor, _page, after, limit)
+    page = core.query(actor, feed_service.read_feed, after, limit)
+    return FeedPage(events=page.events, next_after=page.next_after)
