@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from typer.core import TyperGroup
 
-from fairflag import __version__
+from fairflag import __version__, logs
 from fairflag import demo as demo_data
 from fairflag.core import Fairflag
 from fairflag.domain.enums import ActorType, Role
@@ -144,7 +144,7 @@ def _core(settings: Settings) -> Iterator[Fairflag]:
     """The core for one command, acting with provenance ``cli``; the database is closed afterwards."""
     _database_url.set(settings.database_url)
     try:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, statement_timeout_ms=settings.db_statement_timeout_ms)
     except (ArgumentError, ValueError) as exc:
         raise CliError(f"invalid FAIRFLAG_DATABASE_URL {_safe_url(settings.database_url)!s}: {exc}") from exc
     try:
@@ -222,7 +222,9 @@ def serve(
             _print_summary(summary, base_url=_base_url(settings))
         from fairflag.api.app import create_app  # the web stack loads only for the server
 
-        uvicorn.run(create_app(settings, core=core), host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(create_app(settings, core=core), host=settings.host, port=settings.port,
+                    log_config=logs.config(settings.log_format, settings.log_level), access_log=False,
+                    timeout_keep_alive=int(settings.keepalive_timeout_s))
 
 
 @app.command()

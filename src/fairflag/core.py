@@ -43,7 +43,8 @@ class Fairflag:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Fairflag:
-        return cls(Database(settings.database_url), load_policy(settings.policy_file), clock=clock)
+        return cls(Database(settings.database_url, statement_timeout_ms=settings.db_statement_timeout_ms),
+                   load_policy(settings.policy_file), clock=clock)
 
     def migrate(self) -> None:
         migrate.upgrade(self.db)
@@ -89,6 +90,13 @@ class Fairflag:
                     raise
                 log.info("retrying %s after %s", getattr(fn, "__name__", fn), type(exc.orig).__name__)
         raise AssertionError("unreachable")
+
+    def count(self, actor: Actor, fn: Callable[Concatenate[Context, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a use case that only moves counters (rate limits) in a short transaction whose commit does not
+        wait for the disk (``Database.counter_unit``); a lost counter only forgives a limit for a moment."""
+        with self.db.counter_unit() as session:
+            ctx = Context(session, self.clock, self.policy, self.ids, actor, self.provenance, campaigns=self.detector)
+            return fn(ctx, *args, **kwargs)
 
     def query(self, actor: Actor, fn: Callable[Concatenate[Context, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         with self.reading(actor) as ctx:

@@ -204,6 +204,25 @@ class Delivery(_Strict):
     webhook_timeout_s: PositiveFloat = 10.0
 
 
+class RateLimits(_Strict):
+    """Limits on the service itself (not on what is judged): a flood from one platform key or one reporter is
+    refused with 429 before it costs triage. Checked against the database, so they hold across processes."""
+
+    enabled: bool = True
+    service_key_per_s: PositiveFloat = 5000.0
+    service_key_burst: PositiveInt = 10000
+    reporter_per_minute: PositiveInt = 30
+    reporter_per_hour: PositiveInt = 300
+    reporter_exempt_sources: tuple[Literal["user", "trusted_flagger", "automated", "remote"], ...] = (
+        "trusted_flagger", "automated")
+
+    @model_validator(mode="after")
+    def _hour_holds_a_minute(self) -> RateLimits:
+        if self.reporter_per_hour < self.reporter_per_minute:
+            raise ValueError("reporter_per_hour must be at least reporter_per_minute")
+        return self
+
+
 class Policy(_Strict):
     version: Annotated[str, Field(min_length=1, max_length=100)]
     limits: Limits = Limits()
@@ -220,6 +239,7 @@ class Policy(_Strict):
     misuse: MisuseSection = MisusePolicy()
     campaigns: CampaignsSection = CampaignPolicy()
     delivery: Delivery = Delivery()
+    rate_limits: RateLimits = RateLimits()
     content_hash: str = ""
 
     @model_validator(mode="after")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -9,10 +11,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FAIRFLAG_", extra="ignore")
 
-    database_url: str = Field("sqlite:///fairflag.db", description="SQLAlchemy URL; PostgreSQL in production.")
+    database_url: str = Field("sqlite:///fairflag.db", description="SQLAlchemy URL; PostgreSQL in production "
+                              "(`postgresql://user@host:5432/db`). SQLite runs in WAL mode with `synchronous=FULL`.")
     policy_file: str | None = Field(None, description="Path to a policy TOML file; the packaged default if unset.")
     host: str = Field("127.0.0.1", description="Address `fairflag serve` listens on.")
-    port: int = Field(8000, ge=1, le=65535)
+    port: int = Field(8000, ge=1, le=65535, description="Port `fairflag serve` listens on.")
     public_transparency: bool = Field(
         False, description="Publish the transparency figures read-only, without login, at /transparency/."
     )
@@ -27,3 +30,18 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(
         None, description="If set, GET /metrics wants `Authorization: Bearer <token>`; open otherwise (scrape it "
         "on a private network).")
+    request_timeout_s: float | None = Field(
+        30.0, gt=0, description="A request still running after this many seconds is answered 504 "
+        "(`request_timeout`) in the error shape; its transaction is not interrupted and may still commit, so a "
+        "client retries with the same idempotency key. Unset: no limit.")
+    keepalive_timeout_s: float = Field(
+        5.0, gt=0, description="`fairflag serve` closes an idle keep-alive connection after this many seconds.")
+    db_statement_timeout_ms: int | None = Field(
+        20000, ge=1, description="PostgreSQL: `statement_timeout` of every connection (a statement running longer "
+        "is cancelled and its transaction rolls back; migrations are exempt). SQLite has none (its lock wait is "
+        "bounded at 30 s). Unset: no limit.")
+    log_format: Literal["json", "text"] = Field(
+        "json", description="`fairflag serve`'s log lines: `json` (one object per line: timestamp, level, "
+        "logger, message, request_id; access lines add method, path, status and duration_ms) or `text`.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="`fairflag serve`'s "
+                                                                    "log level.")

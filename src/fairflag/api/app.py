@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from fairflag import __version__
 from fairflag.api import errors, metrics, openapi
-from fairflag.api.middleware import RequestGuard
+from fairflag.api.middleware import RequestGuard, RequestTimeout
 from fairflag.api.responses import SafeJSONResponse, error_body
 from fairflag.api.routes import admin, campaigns, feed, moderation, platform, webhooks
 from fairflag.api.routes.report_links import router as report_links_router
@@ -64,12 +64,15 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     app.state.core = core
     app.state.worker = worker
     errors.install(app)
+    if settings.request_timeout_s is not None:  # inside the guard: the 504 has the request id and access line
+        app.add_middleware(RequestTimeout, timeout_s=settings.request_timeout_s)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     metrics.install(app, core, token=settings.metrics_token)
     for module in (platform, moderation, campaigns, admin, feed, webhooks):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     app.mount(CONSOLE_PREFIX, create_console(core))
-    openapi.install(app, core.policy, max_body_bytes=settings.max_body_bytes)
+    openapi.install(app, core.policy, max_body_bytes=settings.max_body_bytes,
+                    request_timeout_s=settings.request_timeout_s)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the policy in force")
     def health() -> Health:

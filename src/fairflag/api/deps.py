@@ -11,7 +11,7 @@ from fairflag.api.metrics import Metrics
 from fairflag.core import Fairflag
 from fairflag.domain.enums import ActorType, Role
 from fairflag.domain.errors import Unauthenticated
-from fairflag.services import auth
+from fairflag.services import auth, ratelimits
 from fairflag.services.context import Actor
 
 _bearer = HTTPBearer(auto_error=False, description="A platform service key or a console login token.")
@@ -40,7 +40,9 @@ def platform_actor(core: CoreDep, creds: Credentials) -> Actor:
     if creds is None:
         raise MissingCredentials("send a service key as `Authorization: Bearer <key>`")
     key = core.query(Actor(ActorType.platform, None), auth.authenticate_service_key, creds.credentials)
-    return Actor(ActorType.platform, key.id)
+    actor = Actor(ActorType.platform, key.id)
+    core.count(actor, ratelimits.take_service_key, key.id)
+    return actor
 
 
 def user_actor(core: CoreDep, creds: Credentials) -> Actor:

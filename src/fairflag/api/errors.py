@@ -16,7 +16,7 @@ from starlette.routing import compile_path
 
 from fairflag.api.responses import SafeJSONResponse as JSONResponse
 from fairflag.api.responses import error_body
-from fairflag.domain.errors import DomainError, ErrorCategory
+from fairflag.domain.errors import DomainError, ErrorCategory, RateLimited
 from fairflag.policy import PolicyError
 
 STATUS = {
@@ -25,6 +25,7 @@ STATUS = {
     ErrorCategory.conflict: 409,
     ErrorCategory.forbidden: 403,
     ErrorCategory.unauthenticated: 401,
+    ErrorCategory.rate_limited: 429,
 }
 
 
@@ -55,6 +56,17 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+# Documented on the routes a platform service key calls (its limit, and the reporter's on filing reports).
+RATE_LIMITED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorBody, "description": "Over a rate limit of the policy (`[rate_limits]`): the service "
+          "key's requests per second (`service_key_rate_limited`), or the reporter's new reports per minute or "
+          "hour (`reporter_rate_limited`, `field` is `reporter_id`). Nothing was stored; retry after "
+          "`Retry-After` seconds.",
+          "headers": {"Retry-After": {"description": "Seconds to wait before the request would be allowed.",
+                                      "schema": {"type": "integer", "minimum": 1}}}},
+}
+
+
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in ("body", "query", "path", "header"):
@@ -74,8 +86,12 @@ def allowed_methods(request: Request) -> list[str]:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.category is ErrorCategory.unauthenticated else None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after_s)}
+            if (metrics := getattr(request.app.state, "metrics", None)) is not None:
+                metrics.count_rate_limited(exc.code)
         return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=STATUS[exc.category],
                             headers=headers)
 

@@ -1,5 +1,6 @@
-"""Prometheus metrics: what intake received and acknowledged, request latency, and at scrape time the queue,
-decisions and webhook dead letters (read from the database by a read-only use case).
+"""Prometheus metrics: what intake received, acknowledged and refused over a rate limit, request latency, and
+at scrape time the queue (depth, oldest case, overdue cases per surface), deadlines missed, decisions, and webhook
+delivery (pending, lag, dead letters), read from the database by a read-only use case.
 
 Each app has its own registry (``create_app`` may run many times in one process, as tests do), served at
 ``/metrics`` in the Prometheus text format. The endpoint is off the OpenAPI spec (it is not JSON). It is open
@@ -38,14 +39,25 @@ class Metrics:
         self.acknowledged = Counter("fairflag_reports_acknowledged", "Reports answered with a receipt, by "
                                     "source and outcome (created, replayed); received minus acknowledged were "
                                     "refused.", ["source", "outcome"], registry=self.registry)
+        self.rate_limited = Counter("fairflag_rate_limited", "Requests (or batch lines) refused with 429, by "
+                                    "limit (service_key_rate_limited, reporter_rate_limited).", ["limit"],
+                                    registry=self.registry)
         self.latency = Histogram("fairflag_http_request_duration_seconds", "Time to answer an HTTP request, by "
                                  "method, route template and status class.", ["method", "route", "status"],
                                  buckets=_BUCKETS, registry=self.registry)
         self.registry.register(_StoreCollector(core))
 
+    def register(self, collector: Collector) -> None:
+        """The hook for figures other components own (the triage consumer's lag from acknowledgement to
+        scored): they register their collector here and are served at /metrics with the rest."""
+        self.registry.register(collector)
+
     def count_received(self, sources: Iterable[str], endpoint: str) -> None:
         for source in sources:
             self.received.labels(source, endpoint).inc()
+
+    def count_rate_limited(self, limit: str) -> None:
+        self.rate_limited.labels(limit).inc()
 
     def count_acknowledged(self, receipt: ReportReceipt) -> None:
         self.acknowledged.labels(receipt.source.value, "replayed" if receipt.replayed else "created").inc()
@@ -65,16 +77,29 @@ class _StoreCollector(Collector):
         depth = GaugeMetricFamily("fairflag_queue_depth", "Open cases, by surface.", labels=["surface"])
         oldest = GaugeMetricFamily("fairflag_queue_oldest_case_age_seconds", "Age of the oldest open case, by "
                                    "surface.", labels=["surface"])
+        overdue = GaugeMetricFamily("fairflag_queue_overdue_cases", "Open cases past their review deadline, by "
+                                    "surface.", labels=["surface"])
         for q in snap.queues:
             depth.add_metric([q.surface], q.depth)
             oldest.add_metric([q.surface], q.oldest_age_s)
+            overdue.add_metric([q.surface], q.overdue)
+        missed = CounterMetricFamily("fairflag_deadlines_missed", "Decisions taken after their case's review "
+                                     "deadline, by surface (appeal resolutions aside).", labels=["surface"])
+        for surface, n in sorted((snap.deadlines_missed or {}).items()):
+            missed.add_metric([surface], n)
         decisions = CounterMetricFamily("fairflag_decisions", "Decisions taken, by outcome (never deleted, so "
                                         "a counter).", labels=["outcome"])
         for outcome, n in sorted(snap.decisions.items()):
             decisions.add_metric([outcome], n)
         dead = GaugeMetricFamily("fairflag_webhook_dead_letters", "Webhook deliveries that gave up.")
         dead.add_metric([], snap.dead_letters)
-        yield from (depth, oldest, decisions, dead)
+        pending = GaugeMetricFamily("fairflag_webhook_pending_deliveries", "Webhook deliveries waiting for a "
+                                    "(re)try.")
+        pending.add_metric([], snap.webhook_pending)
+        lag = GaugeMetricFamily("fairflag_webhook_lag_seconds", "Age of the oldest action or outcome that an "
+                                "active webhook endpoint has not received yet (0 when none waits).")
+        lag.add_metric([], snap.webhook_lag_s)
+        yield from (depth, oldest, overdue, missed, decisions, dead, pending, lag)
 
 
 class LatencyMiddleware:

@@ -60,7 +60,8 @@ def _fill(node: Any, policy: Policy) -> None:
         _fill(value, policy)
 
 
-def build(app: FastAPI, policy: Policy, *, max_body_bytes: int) -> dict[str, Any]:
+def build(app: FastAPI, policy: Policy, *, max_body_bytes: int,
+          request_timeout_s: float | None = None) -> dict[str, Any]:
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     _fill(schema.get("components", {}), policy)
     for path in schema.get("paths", {}).values():
@@ -72,15 +73,21 @@ def build(app: FastAPI, policy: Policy, *, max_body_bytes: int) -> dict[str, Any
                                     "content": _ERROR}
             responses["500"] = {"description": "An unexpected error (`internal_error`); the message and the "
                                                "`X-Request-ID` header give the id to quote.", "content": _ERROR}
+            if request_timeout_s is not None:
+                responses["504"] = {"description": f"Not answered within {request_timeout_s:g} s "
+                                    "(FAIRFLAG_REQUEST_TIMEOUT_S; `request_timeout`). The work was not interrupted "
+                                    "and may still complete: retry with the same idempotency key.",
+                                    "content": _ERROR}
             for response in responses.values():
                 response.setdefault("headers", {}).update(REQUEST_ID_HEADER)
     return schema
 
 
-def install(app: FastAPI, policy: Policy, *, max_body_bytes: int) -> None:
+def install(app: FastAPI, policy: Policy, *, max_body_bytes: int, request_timeout_s: float | None = None) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = build(app, policy, max_body_bytes=max_body_bytes)
+            app.openapi_schema = build(app, policy, max_body_bytes=max_body_bytes,
+                                       request_timeout_s=request_timeout_s)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

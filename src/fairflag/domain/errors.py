@@ -12,6 +12,7 @@ class ErrorCategory(StrEnum):
     conflict = "conflict"  # the state forbids it now: 409
     forbidden = "forbidden"  # the actor may not: 403
     unauthenticated = "unauthenticated"  # 401
+    rate_limited = "rate_limited"  # 429, with Retry-After
 
 
 class DomainError(Exception):
@@ -49,3 +50,14 @@ class Forbidden(DomainError):
 class Unauthenticated(DomainError):
     category = ErrorCategory.unauthenticated
     code = "unauthenticated"
+
+
+class RateLimited(DomainError):
+    """Too many requests for a limit of the policy; ``retry_after_s`` says when one would be allowed."""
+
+    category = ErrorCategory.rate_limited
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after_s = retry_after_s

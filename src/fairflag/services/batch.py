@@ -36,8 +36,8 @@ class LineFailed:
 LineResult = reports.ReportReceipt | LineFailed
 
 
-def file_reports(ctx: Context, bodies: list[reports.ReportIn], *,
-                 service_key_id: str | None = None) -> list[LineResult]:
+def file_reports(ctx: Context, bodies: list[reports.ReportIn], *, service_key_id: str | None = None,
+                 rate_limit: bool = False) -> list[LineResult]:
     """File each line as ``reports.file_report`` would alone, in order; results in the same order.
 
     A line that breaks a rule of the published schema (one the policy fills in: reason codes, lengths...)
@@ -61,7 +61,8 @@ def file_reports(ctx: Context, bodies: list[reports.ReportIn], *,
             ctx.session.info.pop(memo, None)
         try:
             with savepoints.isolated(ctx.session):
-                results[index] = reports.file_report(line_ctx, body, service_key_id=service_key_id)
+                results[index] = reports.file_report(line_ctx, body, service_key_id=service_key_id,
+                                                             rate_limit=rate_limit)
         except DomainError as exc:
             results[index] = LineFailed(exc)
         except DBAPIError:

@@ -11,12 +11,12 @@ from datetime import datetime
 
 from sqlalchemy import func, select, text
 
-from fairflag.delivery.webhooks import DEAD
+from fairflag.delivery.webhooks import DEAD, PENDING
 from fairflag.domain.enums import CaseStatus
 from fairflag.domain.errors import DomainError
 from fairflag.services.context import Context
 from fairflag.store import migrate
-from fairflag.store.tables import Case, Decision, Subject, WebhookDelivery
+from fairflag.store.tables import Case, Decision, OutboxEvent, Subject, WebhookDelivery, WebhookEndpoint
 
 
 class NotReady(DomainError):
@@ -38,6 +38,7 @@ class SurfaceQueue:
     surface: str
     depth: int
     oldest_age_s: float
+    overdue: int = 0  # open cases past their review deadline
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class OpsSnapshot:
     queues: list[SurfaceQueue]
     decisions: dict[str, int]  # by outcome, since the beginning (decisions are never deleted)
     dead_letters: int  # webhook deliveries that gave up
+    deadlines_missed: dict[str, int] | None = None  # by surface: decisions taken after their case's deadline
+    webhook_pending: int = 0  # deliveries waiting for a (re)try
+    webhook_lag_s: float = 0.0  # age of the oldest event an active endpoint has not received yet
 
 
 def snapshot(ctx: Context) -> OpsSnapshot:
@@ -55,12 +59,35 @@ def snapshot(ctx: Context) -> OpsSnapshot:
         .join(Subject, Subject.id == Case.subject_id).where(Case.status == CaseStatus.open.value)
         .group_by(Subject.surface)
     ).all()
-    queues = [SurfaceQueue(surface, int(depth), _age(now, oldest)) for surface, depth, oldest in rows]
+    overdue = dict(ctx.session.execute(
+        select(Subject.surface, func.count()).select_from(Case).join(Subject, Subject.id == Case.subject_id)
+        .where(Case.status == CaseStatus.open.value, Case.deadline_at < now).group_by(Subject.surface)).all())
+    # Every surface of the policy, an empty one as zeros: a queue that drains reads 0 rather than vanishing.
+    found = {surface: (int(depth), _age(now, oldest)) for surface, depth, oldest in rows}
+    queues = [SurfaceQueue(surface, *found.get(surface, (0, 0.0)), int(overdue.get(surface, 0)))
+              for surface in sorted(set(ctx.policy.surfaces) | set(found))]
     decisions = {outcome: int(n) for outcome, n in ctx.session.execute(
         select(Decision.outcome, func.count()).group_by(Decision.outcome)).all()}
+    # First decisions only (an appeal's resolution is judged by its own window, not the review deadline).
+    missed = {surface: int(n) for surface, n in ctx.session.execute(
+        select(Subject.surface, func.count()).select_from(Decision)
+        .join(Case, Case.id == Decision.case_id).join(Subject, Subject.id == Decision.subject_id)
+        .where(Decision.from_appeal_id.is_(None), Decision.decided_at > Case.deadline_at)
+        .group_by(Subject.surface)).all()}
     dead = ctx.session.scalar(select(func.count()).select_from(WebhookDelivery)
                               .where(WebhookDelivery.status == DEAD)) or 0
-    return OpsSnapshot(sorted(queues, key=lambda q: q.surface), decisions, int(dead))
+    pending, oldest_pending = ctx.session.execute(
+        select(func.count(), func.min(OutboxEvent.created_at)).select_from(WebhookDelivery)
+        .join(OutboxEvent, OutboxEvent.seq == WebhookDelivery.outbox_seq)
+        .where(WebhookDelivery.status == PENDING)).one()
+    # Events an active endpoint has not even been given a delivery for yet (fan-out reads the outbox by cursor).
+    oldest_unfanned = ctx.session.scalar(
+        select(func.min(OutboxEvent.created_at)).select_from(OutboxEvent)
+        .join(WebhookEndpoint, OutboxEvent.seq > WebhookEndpoint.cursor)
+        .where(WebhookEndpoint.active.is_(True)))
+    waiting = [t for t in (oldest_pending, oldest_unfanned) if t is not None]
+    return OpsSnapshot(sorted(queues, key=lambda q: q.surface), decisions, int(dead), missed, int(pending or 0),
+                       _age(now, min(waiting)) if waiting else 0.0)
 
 
 def _age(now: datetime, oldest: datetime | None) -> float:

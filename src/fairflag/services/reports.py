@@ -16,7 +16,7 @@ from fairflag.domain.errors import Conflict, InvalidInput, NotFound
 from fairflag.domain.events import EventKind
 from fairflag.engine.triage import deadline
 from fairflag.policy import Policy
-from fairflag.services import platform, reputation, triage, validation
+from fairflag.services import platform, ratelimits, reputation, triage, validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import ExternalId, Input, Label, Number, Text, Time, Url, when
 from fairflag.services.platform import ensure_account
@@ -103,8 +103,12 @@ def request_hash(body: ReportIn) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def file_report(ctx: Context, body: ReportIn, *, service_key_id: str | None = None) -> ReportReceipt:
-    """Store the report, attach it to the subject's open case (opening one if needed) and reprioritise."""
+def file_report(ctx: Context, body: ReportIn, *, service_key_id: str | None = None,
+                rate_limit: bool = False) -> ReportReceipt:
+    """Store the report, attach it to the subject's open case (opening one if needed) and reprioritise.
+
+    ``rate_limit``: count a new report (not a replay) against the reporter's limits, refusing it over them
+    (the intake API does; replays of recorded worlds and the demo do not)."""
     digest = request_hash(body)
     if body.idempotency_key is not None:
         # One writer per key: a retry sent while the first attempt is still running waits for it to commit, then
@@ -121,6 +125,8 @@ def file_report(ctx: Context, body: ReportIn, *, service_key_id: str | None = No
                     "this idempotency key was used for a different report", field="idempotency_key"
                 )
             return receipt(ctx, existing, replayed=True)
+    if rate_limit:
+        ratelimits.take_reporter(ctx, body.reporter_id, body.source.value)
 
     # One flush at the end (the commit) instead of one before every query: nothing below reads back a row
     # this report adds, except campaign rows, which persist_snapshot flushes itself. What the unit of work

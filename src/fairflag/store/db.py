@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -46,7 +46,7 @@ def _valid(value: Any) -> Any:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, statement_timeout_ms: int | None = None) -> None:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
@@ -61,6 +61,8 @@ class Database:
             if parsed.drivername == "postgresql":
                 url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+            if statement_timeout_ms is not None:  # a runaway statement is cancelled (and its transaction)
+                kwargs["connect_args"] = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
         kwargs["json_deserializer"] = load_json
         self.engine: Engine = create_engine(url, **kwargs)
         if self.dialect == "sqlite":
@@ -70,6 +72,8 @@ class Database:
             bind=self.engine.execution_options(**{_WRITE: True}), class_=FairflagSession, expire_on_commit=False,
             autoflush=True,
         )
+        self._counters: sessionmaker[Session] | None = None
+        self._counter_engine: Engine | None = None  # SQLite only: the counters' own connections
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
@@ -84,18 +88,40 @@ class Database:
         with self._read() as session:
             yield session
 
+    @contextmanager
+    def counter_unit(self) -> Iterator[Session]:
+        """A short write transaction for state that need not survive a crash (rate-limit counters): its commit
+        does not wait for the disk. PostgreSQL: ``synchronous_commit = off`` for this transaction. SQLite: a
+        connection of its own with ``synchronous=NORMAL`` (in WAL mode, safe from corruption; the last commits
+        may be lost on power failure); the reports' connections keep ``FULL``."""
+        if self._counters is None:
+            if self.dialect == "sqlite":
+                engine = create_engine(self.engine.url, connect_args={"check_same_thread": False, "timeout": 30},
+                                       json_deserializer=load_json)
+                _configure_sqlite(engine, synchronous="NORMAL")
+                self._counter_engine = engine
+            else:
+                engine = self.engine
+            self._counters = sessionmaker(bind=engine.execution_options(**{_WRITE: True}), expire_on_commit=False)
+        with self._counters() as session, session.begin():
+            if self.dialect == "postgresql":
+                session.execute(text("SET LOCAL synchronous_commit = off"))
+            yield session
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._counter_engine is not None:
+            self._counter_engine.dispose()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, synchronous: str = "FULL") -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below emit BEGIN itself (pysqlite's own handling is off).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged report survives power loss
+        cursor.execute(f"PRAGMA synchronous={synchronous}")  # FULL: an acknowledged report survives power loss
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()

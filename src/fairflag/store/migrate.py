@@ -31,6 +31,8 @@ def _migrating(db: Database) -> Iterator[tuple[Config, Connection]]:
             raw.execute("PRAGMA foreign_keys=OFF")
         try:
             with conn.begin():
+                if conn.dialect.name == "postgresql":  # a migration may rewrite a large table: no timeout
+                    conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
                 cfg.attributes["connection"] = conn
                 yield cfg, conn
                 if raw is not None and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:

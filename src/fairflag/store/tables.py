@@ -406,6 +406,16 @@ class ReportLink(Base):
     __table_args__ = (Index("ix_report_links_reporter_time", "reporter_id", "created_at"),)
 
 
+class RateLimit(Base):
+    """One rate limit's state (services.ratelimits): the GCRA's theoretical arrival time, in seconds since the
+    epoch. Not a moderation fact: on PostgreSQL the table is UNLOGGED (a crash empties it, which only forgives
+    the limits for a moment) and its updates commit without waiting for the disk."""
+
+    __tablename__ = "rate_limits"
+    key: Mapped[str] = mapped_column(String(ID + EXT), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)
+
+
 # --- the event log (audit trail) ---------------------------------------------------------------
 
 

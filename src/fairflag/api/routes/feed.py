@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from fairflag.api.deps import CoreDep, PlatformActor
+from fairflag.api.errors import RATE_LIMITED_RESPONSES
 from fairflag.services import feed as feed_service
 
-router = APIRouter(prefix="/v1", tags=["delivery"])
+router = APIRouter(prefix="/v1", tags=["delivery"], responses=RATE_LIMITED_RESPONSES)
 
 
 class FeedPage(BaseModel):

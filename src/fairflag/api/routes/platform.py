@@ -9,11 +9,12 @@ from fastapi import APIRouter, Body, Response, status
 from pydantic import BaseModel, Field
 
 from fairflag.api.deps import CoreDep, MetricsDep, PathId, PlatformActor
-from fairflag.api.errors import STATUS, ErrorInfo
+from fairflag.api.errors import RATE_LIMITED_RESPONSES, STATUS, ErrorInfo
 from fairflag.domain.enums import AppellantRole
+from fairflag.domain.errors import RateLimited
 from fairflag.services import appeals, batch, platform, reports, views
 
-router = APIRouter(prefix="/v1", tags=["platform"])
+router = APIRouter(prefix="/v1", tags=["platform"], responses=RATE_LIMITED_RESPONSES)
 AccountId = PathId
 
 
@@ -44,7 +45,7 @@ def file_report(body: reports.ReportIn, core: CoreDep, actor: PlatformActor, met
                 response: Response) -> reports.ReportReceipt:
     metrics.count_received([body.source.value], "single")
     receipt = core.run(replace(actor, on_behalf_of=body.reporter_id), reports.file_report, body,
-                       service_key_id=actor.id)
+                       service_key_id=actor.id, rate_limit=True)
     metrics.count_acknowledged(receipt)
     if receipt.replayed:
         response.status_code = status.HTTP_200_OK
@@ -54,10 +55,13 @@ def file_report(body: reports.ReportIn, core: CoreDep, actor: PlatformActor, met
 class BatchLine(BaseModel):
     index: int = Field(description="The line's position in the request (from 0).")
     result: Literal["created", "replayed", "error"]
-    status: int = Field(description="The status this line would have had alone: 201, 200 (replayed), 4xx or "
+    status: int = Field(description="The status this line would have had alone: 201, 200 (replayed), 4xx (429 "
+                        "over the reporter's rate limit) or "
                         "500 (the database failed on this line; nothing of it was stored).")
     report: reports.ReportReceipt | None = Field(description="The receipt, unless the line failed.")
     error: ErrorInfo | None = Field(description="Why the line was not filed, in the usual error shape.")
+    retry_after_s: int | None = Field(None, description="For a line over the reporter's rate limit (429): the "
+                                      "seconds before it would be allowed, as `Retry-After` says alone.")
 
 
 class BatchResult(BaseModel):
@@ -78,10 +82,12 @@ ReportLines = Annotated[list[reports.ReportIn], Body(min_length=1, max_length=ba
              "shape. A refused line never undoes the others; the accepted lines are committed together.")
 def file_reports(body: ReportLines, core: CoreDep, actor: PlatformActor, metrics: MetricsDep) -> BatchResult:
     metrics.count_received((line.source.value for line in body), "batch")
-    outcomes = core.run(actor, batch.file_reports, body, service_key_id=actor.id)
+    outcomes = core.run(actor, batch.file_reports, body, service_key_id=actor.id, rate_limit=True)
     for outcome in outcomes:
         if isinstance(outcome, reports.ReportReceipt):
             metrics.count_acknowledged(outcome)
+        elif isinstance(outcome.error, RateLimited):
+            metrics.count_rate_limited(outcome.error.code)
     lines = [_line(i, outcome) for i, outcome in enumerate(outcomes)]
     return BatchResult(created=sum(x.result == "created" for x in lines),
                        replayed=sum(x.result == "replayed" for x in lines),
@@ -97,7 +103,8 @@ def _line(index: int, outcome: batch.LineResult) -> BatchLine:
         return BatchLine(index=index, result="error", status=500, report=None, error=ErrorInfo(
             type="internal_error", message="the database failed on this line; retry it", field=None, details=[]))
     return BatchLine(index=index, result="error", status=STATUS[exc.category], report=None,
-                     error=ErrorInfo(type=exc.code, message=exc.message, field=exc.field, details=[]))
+                     error=ErrorInfo(type=exc.code, message=exc.message, field=exc.field, details=[]),
+                     retry_after_s=exc.retry_after_s if isinstance(exc, RateLimited) else None)
 
 
 @router.post("/reports/{report_id}/withdrawals", summary="Withdraw a report (kept, stops counting)")

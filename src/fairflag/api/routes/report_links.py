@@ -7,9 +7,10 @@ from dataclasses import replace
 from fastapi import APIRouter, status
 
 from fairflag.api.deps import CoreDep, PlatformActor
+from fairflag.api.errors import RATE_LIMITED_RESPONSES
 from fairflag.services import report_links
 
-router = APIRouter(prefix="/v1", tags=["platform"])
+router = APIRouter(prefix="/v1", tags=["platform"], responses=RATE_LIMITED_RESPONSES)
 
 
 @router.post("/report-links", status_code=status.HTTP_201_CREATED,

@@ -1,0 +1,69 @@
+"""Rate limits on the service (policy ``[rate_limits]``): per platform service key and per reporter.
+
+Both are refusals before any work: a limited request stores nothing (429 with ``Retry-After``).
+
+- The reporter's limit (new reports per minute and per hour) is taken inside the report's own transaction, after
+  the idempotency check: a retry of an acknowledged report replays it instead of being limited, and a report
+  that is refused for any reason (or rolled back) gives its slot back. Its row is locked until the report
+  commits, which only makes one reporter's reports take turns.
+- The service key's limit (requests per second, with a burst) is taken in a unit of its own before the request
+  runs (:meth:`fairflag.core.Fairflag.count`): held for a whole report transaction, one hot row would make every
+  request of the platform wait for the one before.
+
+The platform asserts the reporter's id, so a flood under one id is the platform's flood: refusing it is a
+service limit. Unfounded reports are a different matter, handled as misuse (DSA Art. 23, services.reputation).
+"""
+
+from __future__ import annotations
+
+import math
+
+from fairflag.domain.errors import RateLimited
+from fairflag.services.context import Context
+from fairflag.store import ratelimits
+
+
+class ServiceKeyRateLimited(RateLimited):
+    code = "service_key_rate_limited"
+
+
+class ReporterRateLimited(RateLimited):
+    code = "reporter_rate_limited"
+
+
+def _take(ctx: Context, key: str, per_s: float, burst: int) -> float:
+    interval = 1.0 / per_s
+    return ratelimits.take(ctx.session, key, now=ctx.now().timestamp(), interval=interval,
+                           tolerance=(burst - 1) * interval)
+
+
+def _retry_after(wait_s: float) -> int:
+    return max(1, math.ceil(wait_s))
+
+
+def take_service_key(ctx: Context, key_id: str) -> None:
+    """One request of this service key; raises :class:`ServiceKeyRateLimited` over the limit."""
+    limits = ctx.policy.rate_limits
+    if not limits.enabled:
+        return
+    wait = _take(ctx, f"key:{key_id}", limits.service_key_per_s, limits.service_key_burst)
+    if wait > 0:
+        raise ServiceKeyRateLimited(
+            f"more than {limits.service_key_per_s:g} requests per second (burst {limits.service_key_burst}) with "
+            "this service key", retry_after_s=_retry_after(wait))
+
+
+def take_reporter(ctx: Context, reporter_id: str, source: str) -> None:
+    """One new report of this reporter; raises :class:`ReporterRateLimited` when the reporter is over its
+    minute or its hour. Call inside the report's transaction: a refusal then rolls back both. Sources whose
+    volume is their job (trusted flaggers, classifiers: ``reporter_exempt_sources``) are not counted; a report
+    that claims such a source falsely is refused later in the same transaction."""
+    limits = ctx.policy.rate_limits
+    if not limits.enabled or source in limits.reporter_exempt_sources:
+        return
+    for period_s, limit, label in ((60, limits.reporter_per_minute, "minute"),
+                                   (3600, limits.reporter_per_hour, "hour")):
+        wait = _take(ctx, f"rep{period_s}:{reporter_id}", limit / period_s, limit)
+        if wait > 0:
+            raise ReporterRateLimited(f"this reporter filed more than {limit} reports in one {label}",
+                                      retry_after_s=_retry_after(wait), field="reporter_id")
