@@ -161,7 +161,8 @@ def test_with_enough_independent_evidence_and_no_attack_one_moderator_decides(
 def test_every_trigger_can_be_turned_off(plat: Platform, clock: ManualClock) -> None:
     plat.core.policy = plat.core.policy.model_copy(update={
         "second_review": plat.core.policy.second_review.model_copy(update={
-            "on_protected_subjects": False, "thin_evidence_below": 0.0, "owner_surge_subjects": 0})})
+            "on_protected_subjects": False, "thin_evidence_below": 0.0, "owner_surge_subjects": 0,
+            "after_clearance": False})})
     case_id = brigaded_case(plat, clock)
     plat.claim("mod1", case_id)
     assert remove(plat, "mod1", case_id)["status"] == "decided"

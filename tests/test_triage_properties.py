@@ -125,9 +125,10 @@ def test_auto_restriction_reasons_are_stated() -> None:
     ev = triage.CaseEvidence()
     for _ in range(5):
         ev.individual.add(0.65, "violence", True)
+    ev.classifiers["nudity-net@3"] = {"w": 0.8, "reason": "violence"}  # user reports alone restrict nothing
     s = triage.score(ev, facts(800, "livestream"), POLICY)
     yes = triage.auto_restriction(ev, s, facts(800, "livestream"), POLICY, protected=False)
-    assert yes.restrict and "5 independent credible sources" in yes.reason
+    assert yes.restrict and "6 independent credible sources" in yes.reason
     no = triage.auto_restriction(ev, s, facts(800, "livestream"), POLICY, protected=True)
     assert not no.restrict and "campaign" in no.reason
     few = triage.CaseEvidence()

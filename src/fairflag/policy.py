@@ -181,6 +181,7 @@ class SecondReview(_Strict):
     owner_surge_window_s: PositiveFloat = 3600.0
     owner_surge_subjects: Annotated[int, Field(ge=0)] = 3
     owner_surge_reporters: Annotated[int, Field(ge=0)] = 8
+    after_clearance: bool = True
     tie_break: bool = True
     rank_boost: Annotated[float, Field(ge=0)] = 20.0
 
@@ -195,6 +196,7 @@ class AutoRestriction(_Strict):
     live_min_severity: Severity = "medium"
     live_min_independent: PositiveInt = 2
     live_min_evidence: PositiveFloat = 1.0
+    user_reports_alone: bool = False
 
 
 class Delivery(_Strict):

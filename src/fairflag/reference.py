@@ -96,6 +96,9 @@ POLICY_MEANINGS: dict[str, str] = {
                                           "turns it off) ...",
     "second_review.owner_surge_reporters": "... by at least this many distinct human reporters within the window (0 "
                                            "turns it off)",
+    "second_review.after_clearance": "a finding of violation in a follow-up of a clearance (within "
+        "`rereview.window_s`) is one opinion against another and needs a second moderator "
+        "(`thin_evidence_exempt_surfaces` are exempt)",
     "second_review.tie_break": "a second moderator who finds no violation where the first found one hands the case "
                                "to a third, who gave neither opinion (false: the disagreement clears the subject)",
     "second_review.rank_boost": "added to the case's priority while it awaits the second moderator (a first opinion "
@@ -105,6 +108,8 @@ POLICY_MEANINGS: dict[str, str] = {
     "auto_restriction.min_independent": "independent credible sources needed …",
     "auto_restriction.min_evidence": "… and their summed credibility",
     "auto_restriction.classifier_min": "credibility × score from which a classifier counts as a credible source",
+    "auto_restriction.user_reports_alone": "false: one of those sources must be a credible classifier or a trusted "
+        "flagger (credible user reports alone do not restrict non-live content before review)",
     "auto_restriction.live_surfaces": "where a stream's harm cannot wait for a scarce reviewer, it suffices that …",
     "auto_restriction.live_min_severity": "… the credible severity reaches this, and …",
     "auto_restriction.live_min_independent": "… this many credible reporters outside any coordinated group, with "

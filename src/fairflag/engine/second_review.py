@@ -18,6 +18,12 @@ opinion) must also find a violation before anything is enforced ([second_review]
   on at least ``owner_surge_subjects`` of their subjects within ``owner_surge_window_s``: a creator hit on
   several fronts at once, the shape of an attack on a person (by accounts with a good record, which would
   otherwise carry the decision) rather than of independent complaints about one piece of content.
+* ``after_clearance``: the case follows a moderator's clearance of the same subject within the re-review
+  window (a held follow-up, released by new reports or the end of its hold). A finding of violation then
+  contradicts a colleague's: it is one opinion against one, as in a tie-break, and a subject that keeps being
+  reported after it was cleared — a brigade's viral video, a ring's target — would otherwise face a fresh coin
+  toss of one reviewer's mistake at every release. Surfaces where harm cannot wait (as for thin evidence)
+  are exempt: a cleared livestream may have changed since.
 
 The rules are pure: the service gathers the facts, cheapest first, and stops at the first rule that applies.
 A second review costs one more look on the subject; a wrong restriction costs a creator their content.
@@ -31,7 +37,7 @@ from typing import Any, Literal
 from fairflag.engine.triage import CaseEvidence, independent_sources, total_evidence
 from fairflag.policy import Policy
 
-TriggerCode = Literal["campaign", "thin_evidence", "owner_surge"]
+TriggerCode = Literal["campaign", "thin_evidence", "owner_surge", "after_clearance"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +108,14 @@ def owner_surge(subjects: int, reporters: int, policy: Policy) -> Trigger | None
                    f"{reporters} accounts reported {subjects} of this creator's subjects within {hours:g} h: a "
                    f"restrictive decision takes effect when a second moderator also finds a violation",
                    {"subjects": subjects, "reporters": reporters, "window_s": rule.owner_surge_window_s})
+
+
+def after_clearance(follows_clearance: bool, surface: str, policy: Policy) -> Trigger | None:
+    """``follows_clearance``: the case is a follow-up of a no-violation decision on the subject (within
+    ``rereview.window_s``)."""
+    rule = policy.second_review
+    if not rule.after_clearance or not follows_clearance or surface in rule.thin_evidence_exempt_surfaces:
+        return None
+    return Trigger("after_clearance",
+                   "a moderator cleared this subject within the re-review window: a finding of violation against "
+                   "that clearance takes effect when a second moderator also finds a violation")

@@ -242,7 +242,9 @@ def auto_restriction(ev: CaseEvidence, s: Score, subject: SubjectFacts, policy: 
     4. independent credible units — individual reporters at or above ``triage.credible_reporter``, plus a
        classifier whose credibility × score reaches ``classifier_min`` — number at least ``min_independent``
        (or a credible classifier plus at least one credible human), and their evidence reaches
-       ``min_evidence``. Coordinated groups never count toward it, whatever their size;
+       ``min_evidence``. Coordinated groups never count toward it, whatever their size. Unless
+       ``user_reports_alone``, one of the units must be a source of another kind than a user's report — a
+       credible classifier or a trusted flagger — see :func:`_general_restriction`;
     5. or else, on a live surface, :func:`live_restriction`.
     """
     a = policy.auto_restriction
@@ -269,6 +271,13 @@ def auto_restriction(ev: CaseEvidence, s: Score, subject: SubjectFacts, policy: 
 
 
 def _general_restriction(ev: CaseEvidence, policy: Policy) -> RestrictionVerdict:
+    """Sources independent in more than one way: not only many credible reporters, but more than one *kind*
+    of source. Credibility is a record of past reports, and a ring can earn it honestly (reporting real
+    violations, often first) and then spend it on an innocent subject before the detector links its members;
+    aged accounts with ordinary fingerprints are independent in every way a report shows. So unless the policy
+    says ``user_reports_alone``, credible user reports bring the subject to the top of the queue but restrict
+    it before a reviewer looks only together with a credible classifier or a trusted flagger, which a ring
+    cannot build. (Live surfaces, whose harm cannot wait, have :func:`live_restriction`.)"""
     a = policy.auto_restriction
     humans = ev.individual.credible_n
     human_evidence = ev.individual.credible_s
@@ -281,6 +290,9 @@ def _general_restriction(ev: CaseEvidence, policy: Policy) -> RestrictionVerdict
                                          f"credible classifiers are not enough", units, evidence)
     if evidence < a.min_evidence:
         return RestrictionVerdict(False, f"credible evidence {evidence:.2f} is below {a.min_evidence}", units, evidence)
+    if not a.user_reports_alone and not classifier_units and not ev.trusted_flaggers:
+        return RestrictionVerdict(False, f"{units} credible user reports without a credible classifier or a trusted "
+                                         f"flagger: user reports alone do not restrict before review", units, evidence)
     return RestrictionVerdict(True, f"{units} independent credible sources, evidence {evidence:.2f}", units, evidence)
 
 

@@ -32,6 +32,9 @@ def trigger(ctx: Context, case: Case, subject: Subject, outcome: DecisionOutcome
     thin = second_review.thin_evidence(evidence, subject.surface, state.owner_active_strikes, policy)
     if thin is not None:
         return thin
+    disputed = second_review.after_clearance(case.follows_decision_id is not None, subject.surface, policy)
+    if disputed is not None:
+        return disputed
     if not policy.second_review.owner_surge_subjects or not policy.second_review.owner_surge_reporters:
         return None  # turned off: spare the query
     subjects, reporters = owner_activity(ctx, subject.owner_id, policy.second_review.owner_surge_window_s)
