@@ -157,6 +157,39 @@ def test_the_campaign_trigger_is_waived_only_by_independent_credible_sources() -
     assert second_review.campaign_waiver(trusted, POLICY) == "a trusted flagger reported"
 
 
+def test_the_livestream_exemption_from_thin_evidence_needs_independent_sources() -> None:
+    """Issue 19 (red team): the exemption exists so real harm is not held up; a thin, record-less or
+    single-network pile on a livestream gets a second moderator like any other surface. (The default
+    ``thin_evidence_below`` is met by one credible reporter alone, so the sources are tested under a higher
+    bar here.)"""
+    strict = POLICY.model_copy(update={"second_review": POLICY.second_review.model_copy(
+        update={"thin_evidence_exempt_sources": 2})})
+    high = POLICY.model_copy(update={"second_review": POLICY.second_review.model_copy(
+        update={"thin_evidence_below": 3.0, "thin_evidence_exempt_sources": 2})})
+    thin = triage.CaseEvidence()
+    ordinary(thin, 1)
+    assert second_review.thin_evidence(thin, "livestream", 0, strict) is not None
+    assert second_review.thin_evidence(thin, "livestream", 0, POLICY) is None  # the default: streams exempt
+    raid = triage.CaseEvidence()
+    for _ in range(12):
+        raid.bucket("cmp_raid").add(0.25, "violence", credible=False)
+    assert second_review.thin_evidence(raid, "livestream", 0, high) is not None
+    one_network = triage.CaseEvidence()
+    credible(one_network, "a", net="farm", dev="p1")
+    credible(one_network, "b", net="farm", dev="p2")
+    assert second_review.thin_evidence(one_network, "livestream", 0, high) is not None
+    independent = triage.CaseEvidence()
+    credible(independent, "a", net="home", dev="p1")
+    credible(independent, "b", net="campus", dev="p2")
+    assert second_review.thin_evidence(independent, "livestream", 0, high) is None
+    assert second_review.thin_evidence(independent, "video", 0, high) is not None  # only exempt surfaces
+    classifier = triage.CaseEvidence(classifiers={"nsfw@1": {"w": 0.9, "reason": "violence"}})
+    assert second_review.thin_evidence(classifier, "livestream", 0, high) is None
+    before = POLICY.model_copy(update={"second_review": POLICY.second_review.model_copy(
+        update={"thin_evidence_exempt_sources": 0})})
+    assert second_review.thin_evidence(thin, "livestream", 0, before) is None  # 0: always exempt, as before
+
+
 # -- credibility earned by the information a report added ----------------------------------------------------
 
 

@@ -175,6 +175,7 @@ class SecondReview(_Strict):
     on_protected_subjects: bool = True
     thin_evidence_below: Annotated[float, Field(ge=0)] = 0.5
     thin_evidence_exempt_surfaces: tuple[str, ...] = ("livestream",)
+    thin_evidence_exempt_sources: Annotated[int, Field(ge=0)] = 0
     thin_evidence_max_owner_strikes: Annotated[int, Field(ge=0)] = 0
     campaign_waiver_sources: Annotated[int, Field(ge=0)] = 2
     campaign_waiver_evidence: PositiveFloat = 1.0

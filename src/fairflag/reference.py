@@ -89,6 +89,9 @@ POLICY_MEANINGS: dict[str, str] = {
     "second_review.thin_evidence_below": "a restrictive decision on reports weighing less than this (the score's "
                                          "`E`; no trusted flagger) needs a second moderator; 0 turns it off",
     "second_review.thin_evidence_exempt_surfaces": "surfaces the thin-evidence rule spares (harm that cannot wait)",
+    "second_review.thin_evidence_exempt_sources": "N > 0: the exempt surfaces are spared only where N credible "
+        "reporters outside any group, with distinct network and device fingerprints, or a credible classifier "
+        "reported (0: always spared)",
     "second_review.thin_evidence_max_owner_strikes": "the thin-evidence rule applies while the owner has at most "
                                                      "this many active strikes",
     "second_review.owner_surge_window_s": "the window in which an owner surge is counted",

@@ -11,9 +11,12 @@ opinion) must also find a violation before anything is enforced ([second_review]
 * ``thin_evidence``: the reports weigh little (the score's evidence ``E`` is below ``thin_evidence_below``,
   and no trusted flagger reported). An attack spread thin over hundreds of targets leaves each of them with a
   report or two from accounts with no record when it is reviewed, before the detector can link anyone; so
-  does an honest but mistaken report. Surfaces where harm cannot wait (livestreams, by default) are exempt,
-  and so are owners with more than ``thin_evidence_max_owner_strikes`` active strikes: the benefit of the
-  doubt is for a clean record (a scammer's second and third video are decided by one moderator).
+  does an honest but mistaken report. Surfaces where harm cannot wait (livestreams, by default) are exempt
+  only where the evidence has sources independent in more than one way (:func:`thin_evidence_exempt`): the
+  exemption exists so real harm is not held up, not so that a thin, single-group or record-less pile on a
+  livestream ends it on one moderator's mistake. Owners with more than ``thin_evidence_max_owner_strikes``
+  active strikes are exempt too: the benefit of the doubt is for a clean record (a scammer's second and third
+  video are decided by one moderator).
 * ``owner_surge``: the subject's owner drew reports from at least ``owner_surge_reporters`` distinct accounts
   on at least ``owner_surge_subjects`` of their subjects within ``owner_surge_window_s``: a creator hit on
   several fronts at once, the shape of an attack on a person (by accounts with a good record, which would
@@ -80,9 +83,26 @@ def campaign_waiver(ev: CaseEvidence, policy: Policy) -> str | None:
     return None
 
 
+def thin_evidence_exempt(ev: CaseEvidence, surface: str, policy: Policy) -> bool:
+    """Whether an exempt surface's exemption holds for this evidence: a credible classifier reported, or at
+    least ``thin_evidence_exempt_sources`` credible reporters independent in more than one way
+    (:func:`fairflag.engine.triage.independent_sources`: outside any coordinated group, distinct network and
+    device fingerprints). 0 sources: every report on an exempt surface is spared (the rule before issue 19).
+    A violating livestream with such reporters is restricted pending review automatically
+    (``auto_restriction.live_*``), so asking a second moderator where it has none does not delay it."""
+    rule = policy.second_review
+    if surface not in rule.thin_evidence_exempt_surfaces:
+        return False
+    if rule.thin_evidence_exempt_sources <= 0:
+        return True
+    if any(float(c["w"]) >= policy.auto_restriction.classifier_min for c in ev.classifiers.values()):
+        return True
+    return len(independent_sources(ev)) >= rule.thin_evidence_exempt_sources
+
+
 def thin_evidence(ev: CaseEvidence, surface: str, owner_active_strikes: int, policy: Policy) -> Trigger | None:
     rule = policy.second_review
-    if rule.thin_evidence_below <= 0 or surface in rule.thin_evidence_exempt_surfaces or ev.trusted_flaggers:
+    if rule.thin_evidence_below <= 0 or ev.trusted_flaggers or thin_evidence_exempt(ev, surface, policy):
         return None
     if owner_active_strikes > rule.thin_evidence_max_owner_strikes:
         return None  # a confirmed violation earlier: the owner's record no longer asks for the benefit of doubt
