@@ -62,6 +62,12 @@ Signals (each a small pure function in ``signals``; the detector only feeds them
    reporters) does not join. Counters, the subjects a campaign pair has counted and partner lists expire
    with the reports that made them (``window_s``).
 
+After the fact (``observe_clearance``, module ``outcomes``), a moderator's clearance links who pushed it
+(``cleared_push``): the owner-level push behind marked-abusive reports (:func:`brigade_after_clearance`),
+pushers who kept reporting an owner's cleared content, and the repeat pushers of *thin* cleared subjects of
+any owners with the accounts they met there (:func:`cleared_cohort`), each beyond what organic mistakes
+explain. :func:`community_verdict` demotes a campaign whose targets moderators upheld.
+
 Cluster confidence (noisy-OR over kinds of evidence)::
 
     coverage_k   = members carrying signal k / members
@@ -105,7 +111,7 @@ detector is shared by a process, so public methods hold a lock.
 
 from fairflag.engine.campaigns.detector import CampaignDetector
 from fairflag.engine.campaigns.observations import CampaignSnapshot, ReportObservation, Suspicion
-from fairflag.engine.campaigns.outcomes import brigade_after_clearance, community_verdict
+from fairflag.engine.campaigns.outcomes import brigade_after_clearance, cleared_cohort, community_verdict
 from fairflag.engine.campaigns.policy import (
     AUTOMATION,
     BURST,
@@ -142,9 +148,8 @@ from fairflag.engine.campaigns.signals import (
 __all__ = [
     "AUTOMATION", "BURST", "CLEARED_PUSH", "CO_REPORT", "FRESH_ACCOUNT", "FRESH_COHORT", "LOCKSTEP", "SHARED_DEVICE",
     "SHARED_NETWORK", "SHARED_TEXT", "SIGNALS", "CampaignDetector", "CampaignPolicy", "CampaignSnapshot",
-    "ReportObservation", "Suspicion", "brigade_after_clearance", "cadence_strength", "co_report_strength",
-    "co_report_weight", "combine", "community_verdict", "concentration_p_value", "exposure_burst", "exposure_weight",
-    "fingerprint_strength", "fresh_cohort_strength", "freshness", "lockstep_strength", "network_strength",
-    "normalise_text", "poisson_burst", "text_key", "text_strength",
+    "ReportObservation", "Suspicion", "brigade_after_clearance", "cadence_strength", "cleared_cohort",
+    "co_report_strength", "co_report_weight", "combine", "community_verdict", "concentration_p_value",
+    "exposure_burst", "exposure_weight", "fingerprint_strength", "fresh_cohort_strength", "freshness",
+    "lockstep_strength", "network_strength", "normalise_text", "poisson_burst", "text_key", "text_strength",
 ]
-

@@ -22,7 +22,7 @@ from fairflag.engine.campaigns.observations import (
     _datetime,
     _micros,
 )
-from fairflag.engine.campaigns.outcomes import brigade_after_clearance
+from fairflag.engine.campaigns.outcomes import brigade_after_clearance, cleared_cohort
 from fairflag.engine.campaigns.policy import (
     AUTOMATION,
     BURST,
@@ -86,6 +86,10 @@ class CampaignDetector:
         self._cleared_expiry: deque[tuple[int, str]] = deque()
         self._marked: dict[str, dict[str, int]] = {}  # owner -> reporters marked abusive on its cleared content
         self._pushers: dict[str, dict[str, int]] = {}  # owner -> reporters who kept reporting its cleared content
+        self._thin: dict[str, tuple[str, ...]] = {}  # thin cleared subject -> its reporters
+        self._thin_at: dict[str, int] = {}  # thin cleared subject -> when it was cleared
+        self._thin_by_reporter: dict[str, dict[str, float]] = {}  # reporter -> its thin cleared subjects, weights
+        self._thin_expiry: deque[tuple[int, str]] = deque()
         self._reporters: dict[str, _Reporter] = {}
         self._reporter_expiry: deque[tuple[int, str]] = deque()
         self._by_key: dict[str, _Cluster] = {}  # live keys and aliases of merged-away keys
@@ -187,17 +191,56 @@ class CampaignDetector:
                 if times:
                     owner_reports[rid] = times
             group = brigade_after_clearance(first, marks, owner_reports, t, self.policy)
-            members = [self._reporters[r] for r in sorted(group)]
-            for rep in members:
-                self._detach(rep)
-            for rep in members:
-                self._mark(rep, CLEARED_PUSH, 1.0)
-            for rep in members[1:]:
-                self._link(members[0], rep, CLEARED_PUSH, 1.0, t)
+            self._link_pushers(group, t)
+            cohort = self._thin_clearance(subject_id, window, t)
+            self._link_pushers(cohort - group, t)
             for cluster in self._touched.values():
                 if not cluster.dead:
                     self._refresh(cluster)
-            return group
+            return group | cohort
+
+    def _link_pushers(self, group: set[str], t: int) -> None:
+        """Link a group found after the fact (``cleared_push``), each taken out of any undetected cluster first."""
+        members = [self._reporters[r] for r in sorted(group) if r in self._reporters]
+        for rep in members:
+            self._detach(rep)
+        for rep in members:
+            self._mark(rep, CLEARED_PUSH, 1.0)
+        for rep in members[1:]:
+            self._link(members[0], rep, CLEARED_PUSH, 1.0, t)
+
+    def _thin_clearance(self, subject_id: str, window: _Window | None, cleared_at: int) -> set[str]:
+        """Remember a cleared subject whose reporters its exposure does not explain, and return the group of
+        repeat pushers it completes, across owners (:func:`cleared_cohort`; empty: none). Called at the
+        clearance and again by each new reporter of the subject after it (a moderator often clears a subject
+        after its first report, before the rest of a spread-out push arrives). O(the subject's reporters plus
+        the group)."""
+        p = self.policy
+        known = self._thin_at.get(subject_id) == cleared_at
+        self._forget_thin(subject_id)
+        if window is None or window.distinct < 2:
+            return set()
+        weight = co_report_weight(window.distinct, self._views.get(subject_id, 0), p)
+        if weight < p.clearance_thin_weight:
+            return set()
+        reporters = tuple(sorted(window.counts))
+        self._thin[subject_id] = reporters
+        self._thin_at[subject_id] = cleared_at
+        if not known:
+            self._thin_expiry.append((cleared_at, subject_id))
+        for rid in reporters:
+            self._thin_by_reporter.setdefault(rid, {})[subject_id] = weight
+        return cleared_cohort(reporters, self._thin_by_reporter, self._thin, p)
+
+    def _forget_thin(self, subject_id: str) -> None:
+        reporters = self._thin.pop(subject_id, None)
+        self._thin_at.pop(subject_id, None)
+        for rid in reporters or ():
+            subjects = self._thin_by_reporter.get(rid)
+            if subjects is not None:
+                subjects.pop(subject_id, None)
+                if not subjects:
+                    del self._thin_by_reporter[rid]
 
     def forget_before(self, t: datetime) -> None:
         """Drop every report older than ``t``; reporters with nothing left leave their clusters."""
@@ -253,6 +296,10 @@ class CampaignDetector:
         self._everyone.expire(cohort_cut)
         for subject in self._history.expire(window_cut):
             self._views.pop(str(subject), None)
+        while self._thin_expiry and self._thin_expiry[0][0] < window_cut:
+            when, subject = self._thin_expiry.popleft()
+            if self._thin_at.get(subject) == when:  # not cleared again since
+                self._forget_thin(subject)
         while self._cleared_expiry and self._cleared_expiry[0][0] < window_cut:
             when, subject = self._cleared_expiry.popleft()
             if self._cleared.get(subject, ("", -1))[1] == when:  # not cleared again since
@@ -378,6 +425,8 @@ class CampaignDetector:
         cleared = self._cleared.get(sid)
         if cleared is not None and cleared[1] < t:
             self._push(rep, cleared[0], t)
+            if history.counts.get(rid) == 1:  # a new reporter of the cleared subject
+                self._link_pushers(self._thin_clearance(sid, history, cleared[1]), t)
 
         for kind in (AUTOMATION, LOCKSTEP, CO_REPORT):  # reporter-level: every report of such a reporter carries them
             if kind in rep.kinds:

@@ -87,6 +87,9 @@ class CampaignPolicy:
     clearance_min_marked: int = 3  # reporters marked abusive on an owner's cleared content that start a group
     clearance_min_excess: float = 10.0  # reports in the group's span over what the subject's rate outside explains
     clearance_min_subjects: float = 2.0  # an owner's cleared subjects (weighted by exposure) that make a pusher
+    clearance_max_swept_share: float = 0.05  # organic reporters a span may sweep in by chance, as a share of the group
+    clearance_thin_weight: float = 0.5  # co-report weight from which a cleared subject is thin (reporters unexplained)
+    clearance_min_core: int = 3  # repeat pushers of thin cleared subjects a group linked across owners needs
     community_min_upheld: int = 2  # upheld targets before a campaign can be demoted as a community that was right
     community_min_upheld_share: float = 0.7  # share of its members' reports on its targets that were upheld
     community_attack_share: float = 0.25  # a cleared target reported by this share of members is an attack, not a slip
@@ -110,6 +113,9 @@ class CampaignPolicy:
         if (self.clearance_min_marked < 1 or self.clearance_min_excess <= 1 or self.community_min_upheld < 1
                 or self.clearance_min_subjects <= 0):
             raise ValueError("need clearance_min_marked >= 1, clearance_min_excess > 1, community_min_upheld >= 1")
+        if not 0 < self.clearance_thin_weight <= 1 or self.clearance_min_core < 1 or self.clearance_max_swept_share < 0:
+            raise ValueError("need 0 < clearance_thin_weight <= 1, clearance_min_core >= 1, "
+                             "clearance_max_swept_share >= 0")
         if not (0 < self.community_min_upheld_share <= 1 and 0 < self.community_attack_share <= 1):
             raise ValueError("community shares must be in (0, 1]")
         if (self.co_report_fanout < 1 or self.co_report_min_common <= 0 or self.co_report_crowd < 1
