@@ -230,7 +230,16 @@ class CampaignDetector:
             self._thin_expiry.append((cleared_at, subject_id))
         for rid in reporters:
             self._thin_by_reporter.setdefault(rid, {})[subject_id] = weight
-        return cleared_cohort(reporters, self._thin_by_reporter, self._thin, p)
+        return cleared_cohort(reporters, self._thin_by_reporter, self._thin, p, self._joins)
+
+    def _joins(self, rid: str, subject: str) -> bool:
+        """Whether a reporter that is no repeat pusher joins a cleared cohort through this subject: two of its
+        reporters are more than its views explain, and every subject it reported inside the window was
+        cleared."""
+        if co_report_weight(2, self._views.get(subject, 0), self.policy) < self.policy.clearance_thin_weight:
+            return False
+        rep = self._reporters.get(rid)
+        return rep is not None and all(s in self._cleared for s in rep.targets)
 
     def _forget_thin(self, subject_id: str) -> None:
         reporters = self._thin.pop(subject_id, None)

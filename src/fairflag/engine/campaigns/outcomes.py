@@ -4,7 +4,7 @@ detected campaign is a community that was right."""
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from fairflag.engine.campaigns.observations import _US
 from fairflag.engine.campaigns.policy import CampaignPolicy
@@ -82,7 +82,8 @@ def community_verdict(upheld: int, rejected: int, abusive: int, pending: int, up
 
 
 def cleared_cohort(seeds: Collection[str], by_reporter: Mapping[str, Mapping[str, float]],
-                   by_subject: Mapping[str, Collection[str]], policy: CampaignPolicy) -> set[str]:
+                   by_subject: Mapping[str, Collection[str]], policy: CampaignPolicy,
+                   joins: Callable[[str, str], bool] = lambda _rid, _subject: True) -> set[str]:
     """Who pushed thin subjects moderators cleared, across owners and time (principle: the reporters of a
     cleared subject are evidence for linking after the fact, when their reports on several cleared subjects
     share structure beyond a base rate).
@@ -95,10 +96,14 @@ def cleared_cohort(seeds: Collection[str], by_reporter: Mapping[str, Mapping[str
     just cleared.
 
     A *repeat pusher* co-reported thin cleared subjects weighing ``clearance_min_subjects`` or more. The
-    group grows from the seeds that are repeat pushers over their thin cleared subjects to every co-reporter
-    there (a spread-out account with one report met a repeat pusher on it), and on from those that are repeat
-    pushers too. It is a group when it holds ``clearance_min_core`` repeat pushers and ``min_members``
-    reporters; else nothing. O(the group's thin cleared subjects and their reporters), in sorted order.
+    group grows from the seeds that are repeat pushers over their thin cleared subjects to the co-reporters
+    there, and on from those that are repeat pushers too. A co-reporter that is no repeat pusher joins only
+    when ``joins(reporter, subject)`` says so: the detector asks that two reporters be more than the
+    subject's audience explains and that every subject the reporter reported inside the window was cleared
+    (a spread-out account with one report met a repeat pusher on a thin upload; an honest viewer who mistook
+    a watched video a ring struck, or whose other reports stood, does not). It is a group when it holds
+    ``clearance_min_core`` repeat pushers and ``min_members`` reporters; else nothing. O(the group's thin
+    cleared subjects and their reporters), in sorted order.
     """
     def repeat(rid: str) -> bool:
         return sum(by_reporter.get(rid, {}).values()) >= policy.clearance_min_subjects
@@ -109,10 +114,13 @@ def cleared_cohort(seeds: Collection[str], by_reporter: Mapping[str, Mapping[str
         rid = frontier.pop()
         for subject in sorted(by_reporter.get(rid, {})):
             for other in sorted(by_subject.get(subject, ())):
-                if other not in group:
+                if other in group:
+                    continue
+                if repeat(other):
                     group.add(other)
-                    if repeat(other):
-                        frontier.append(other)
+                    frontier.append(other)
+                elif joins(other, subject):
+                    group.add(other)
     core = sum(1 for r in group if repeat(r))
     if core < policy.clearance_min_core or len(group) < policy.min_members:
         return set()
