@@ -234,12 +234,11 @@ class CampaignDetector:
 
     def _joins(self, rid: str, subject: str) -> bool:
         """Whether a reporter that is no repeat pusher joins a cleared cohort through this subject: two of its
-        reporters are more than its views explain, and every subject it reported inside the window was
-        cleared."""
+        reporters are already more than its views explain (a thin upload), not only the crowd of pushers
+        on it (a watched video a ring struck, whose audience explains an honest viewer's mistake)."""
         if co_report_weight(2, self._views.get(subject, 0), self.policy) < self.policy.clearance_thin_weight:
             return False
-        rep = self._reporters.get(rid)
-        return rep is not None and all(s in self._cleared for s in rep.targets)
+        return rid in self._reporters
 
     def _forget_thin(self, subject_id: str) -> None:
         reporters = self._thin.pop(subject_id, None)

@@ -99,9 +99,8 @@ def cleared_cohort(seeds: Collection[str], by_reporter: Mapping[str, Mapping[str
     group grows from the seeds that are repeat pushers over their thin cleared subjects to the co-reporters
     there, and on from those that are repeat pushers too. A co-reporter that is no repeat pusher joins only
     when ``joins(reporter, subject)`` says so: the detector asks that two reporters be more than the
-    subject's audience explains and that every subject the reporter reported inside the window was cleared
-    (a spread-out account with one report met a repeat pusher on a thin upload; an honest viewer who mistook
-    a watched video a ring struck, or whose other reports stood, does not). It is a group when it holds
+    subject's audience explains (a spread-out account with one report met a repeat pusher on a thin upload;
+    an honest viewer who mistook a watched video a ring struck does not). It is a group when it holds
     ``clearance_min_core`` repeat pushers and ``min_members`` reporters; else nothing. O(the group's thin
     cleared subjects and their reporters), in sorted order.
     """
