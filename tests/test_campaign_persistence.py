@@ -118,3 +118,49 @@ def test_upheld_outcomes_demote_a_community_and_free_members_who_were_right(core
     status, members, protected = core.query(SYSTEM, read)
     assert status == CampaignStatus.demoted.value and protected
     assert members == {"e"}  # z is still pending: e may yet be part of something
+
+
+def _community_with_a_missed_video(core: Fairflag, strike_owner: str) -> str:
+    """Five members report a scam account's two videos and a third video ``w`` (owned by ``strike_owner``);
+    a moderator upholds the scam videos and clears ``w`` before the detector's snapshot arrives. Returns the
+    campaign's status once the snapshot is stored."""
+    from fairflag.domain.enums import DecisionOutcome
+    from fairflag.services import auth, decisions, platform, queue, reports
+    from fairflag.store.tables import Case
+
+    platform_actor = Actor(ActorType.platform, "test")
+    moderators = [Actor(ActorType.user, core.run(Actor(ActorType.cli, "test"), auth.create_user, auth.UserIn(
+        username=f"mod{i}", role=Role.moderator, password="x" * 12)).id, Role.moderator) for i in range(2)]
+    for sid, owner in (("x", "scam"), ("y", "scam"), ("w", strike_owner)):
+        core.run(platform_actor, platform.upsert_subject, platform.SubjectIn(
+            id=sid, surface="video", owner_id=owner, views=100))
+    for member in "abcde":
+        for sid in "xyw":
+            core.run(platform_actor, reports.file_report, reports.ReportIn(
+                reporter_id=member, subject_id=sid, reason="scam_fraud"))
+    for sid, violation in (("x", True), ("y", True), ("w", False)):
+        case_id = core.query(SYSTEM, lambda ctx, sid=sid: ctx.session.scalars(
+            select(Case.id).where(Case.subject_id == sid, Case.status == "open")).one())
+        for moderator in moderators:  # a second moderator when the first opinion awaits one
+            if core.query(SYSTEM, lambda ctx, c=case_id: ctx.session.get(Case, c).status) != "open":
+                break
+            core.run(moderator, queue.claim, case_id)
+            core.run(moderator, decisions.decide, case_id, decisions.DecisionIn(
+                outcome=DecisionOutcome.violation if violation else DecisionOutcome.no_violation,
+                statement="Reviewed.", **({"action": "remove", "rule": "scam_fraud"} if violation else {})))
+    core.run(SYSTEM, persist_snapshot, CampaignSnapshot(
+        key="late-1", reporters=frozenset("abcde"), targets=frozenset("xyw"), first_at=T0, last_at=T0,
+        confidence=0.9, evidence={"members": 5.0, "targets": 3.0}))
+    return core.query(SYSTEM, lambda ctx: ctx.session.scalars(
+        select(Campaign.status).where(Campaign.detector_key == "late-1")).one())
+
+
+def test_a_community_detected_after_its_outcomes_is_judged_at_once_and_a_miss_is_no_strike(core: Fairflag) -> None:
+    """Outcomes decided before the group was seen count when it is stored; a cleared video of an owner whose
+    other content was upheld (a reviewer's miss) is no strike."""
+    assert _community_with_a_missed_video(core, strike_owner="scam") == "demoted"
+
+
+def test_a_group_that_struck_an_innocent_owner_stays_detected(core: Fairflag) -> None:
+    """The same group, but the cleared video belongs to a creator nobody found violating: a strike."""
+    assert _community_with_a_missed_video(core, strike_owner="innocent") == "detected"

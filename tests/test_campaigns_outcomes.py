@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fairflag.engine.campaigns import (
     CLEARED_PUSH,
     CampaignDetector,
     CampaignPolicy,
+    ReportObservation,
     brigade_after_clearance,
+    cleared_cohort,
     community_verdict,
     concentration_p_value,
     exposure_weight,
@@ -166,3 +168,68 @@ def test_accounts_that_keep_pushing_cleared_content_are_linked() -> None:
                               **unique_fps("fan")))
     found = set().union(*(c.reporters for c in detector.drain_changes()))
     assert found == set(drip), sorted(found)
+
+
+
+def _spread_world(seed: int, *, attack: bool = True) -> tuple[set[str], set[str]]:
+    """A spread-out push: 30 aged accounts with unique fingerprints each report a few of 45 thin uploads of 45
+    different creators (2-3 accounts per upload, over six hours), among organic background reports on 600
+    subjects. A moderator clears each attacked upload some time after its first report (often before the
+    rest of its reports arrive) and a third of the background subjects (mistaken reports). Returns the
+    reporters linked after the fact and the attackers."""
+    rng = random.Random(seed)
+    attackers = [f"spread{i}" for i in range(30)] if attack else []
+    timeline: list[tuple[datetime, int, object]] = []
+    for k in range(45 if attack else 0):
+        first = rng.uniform(1, 6)
+        for j, rid in enumerate(rng.sample(attackers, rng.choice((2, 2, 3)))):
+            at = T0 + timedelta(hours=first + (0 if j == 0 else rng.uniform(0, 3)))
+            timeline.append((at, 0, make_obs(0, rid, f"thin{k}", at, owner=f"creator{k}", views=150,
+                                             **unique_fps(rid))))
+        timeline.append((T0 + timedelta(hours=first + rng.uniform(0.2, 4)), 1, (f"thin{k}", f"creator{k}")))
+    background = organic(rng, reporters=400, subjects=600, days=0.5, prefix="bg")
+    timeline += [(o.at, 0, o) for o in background]
+    for n, subject in enumerate(sorted({o.subject_id for o in background})[::3]):
+        timeline.append((T0 + timedelta(hours=13, seconds=n), 1, (subject, f"owner-of-{subject}")))
+    detector = CampaignDetector()
+    linked: set[str] = set()
+    for n, (at, kind, item) in enumerate(sorted(timeline, key=lambda e: (e[0], e[1]))):
+        if kind == 0:
+            assert isinstance(item, ReportObservation)
+            detector.observe(replace(item, report_id=f"r{n}"))
+        else:
+            subject, owner = item  # type: ignore[misc]
+            linked |= detector.observe_clearance(subject, owner, at, ())
+    for snap in detector.drain_changes():
+        if snap.evidence.get(CLEARED_PUSH):
+            linked |= snap.reporters
+    return linked, set(attackers)
+
+
+def test_a_spread_out_push_is_linked_across_owners_after_clearances() -> None:
+    """No two accounts share two subjects and no owner sees more than three reports, so nothing links them
+    in the moment; the thin uploads a moderator cleared do, reports after a clearance included."""
+    linked, attackers = _spread_world(3)
+    assert len(linked & attackers) >= 0.8 * len(attackers), (len(linked & attackers), len(attackers))
+    assert linked <= attackers, sorted(linked - attackers)
+
+
+def test_organic_mistakes_cleared_across_owners_link_nobody() -> None:
+    """Mistaken organic reporters of cleared subjects rarely meet on a thin one, and almost never on two."""
+    for seed in (3, 4, 5):
+        linked, _ = _spread_world(seed, attack=False)
+        assert linked == set(), sorted(linked)
+
+
+def test_cleared_cohort_needs_a_core_of_repeat_pushers() -> None:
+    # three repeat pushers (two thin cleared subjects each) and the accounts they met: a group
+    by_subject = {"s1": ("a", "b", "x"), "s2": ("a", "c"), "s3": ("b", "c", "y"), "s4": ("z", "w")}
+    by_reporter: dict[str, dict[str, float]] = {}
+    for subject, reporters in by_subject.items():
+        for rid in reporters:
+            by_reporter.setdefault(rid, {})[subject] = 1.0
+    assert cleared_cohort({"a", "b", "x"}, by_reporter, by_subject, POLICY) == {"a", "b", "c", "x", "y"}
+    # z and w met once each, and nobody repeats with them
+    assert cleared_cohort({"z", "w"}, by_reporter, by_subject, POLICY) == set()
+    # two repeat pushers are a chance pair, not a group
+    assert cleared_cohort({"a"}, by_reporter, by_subject, replace(POLICY, clearance_min_core=4)) == set()

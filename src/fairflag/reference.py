@@ -188,6 +188,12 @@ POLICY_MEANINGS: dict[str, str] = {
                                             "(pending count against), none abusive ...",
     "campaigns.community_attack_share": "... and no cleared target reported by this share of its members (that is a "
                                         "strike, not a slip)",
+    "campaigns.clearance_max_swept_share": "... joined by reporters whose reports on it all fall inside the marked "
+        "span, while chance would sweep in at most this share of organic ones",
+    "campaigns.clearance_thin_weight": "co-report weight from which a cleared subject is thin (more reporters than "
+        "its views explain)",
+    "campaigns.clearance_min_core": "repeat pushers a group linked over thin cleared subjects of any owners needs "
+        "(with min_members in all)",
     "campaigns.weights": "how much each kind of evidence alone can prove",
     "delivery.webhook_max_attempts": "attempts before a delivery becomes a dead letter",
     "delivery.webhook_backoff_base_s": "first retry delay; doubles each attempt",

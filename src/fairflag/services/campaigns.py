@@ -35,6 +35,7 @@ from fairflag.store.tables import (
     CampaignTarget,
     Case,
     CaseReporter,
+    Decision,
     Report,
     ReportState,
     Subject,
@@ -178,6 +179,8 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
                 "new_targets": sorted(new_targets)[:50], "evidence": dict(snap.evidence)}, actor=SYSTEM)
     if campaign.status == CampaignStatus.dismissed.value:
         return set()
+    if created or new_targets or (added_members and campaign.status == CampaignStatus.demoted.value):
+        _judge(ctx, campaign.id, None)  # outcomes decided before the group was seen count at once
     # Regroup only what changed: open cases where a newly linked member was counted on their own, and the
     # open cases of newly covered targets (which also become protected). Indexed, never all the members' cases.
     affected: set[str] = set(ctx.session.scalars(
@@ -396,8 +399,9 @@ def after_decision(ctx: Context, subject: Subject, violation: bool) -> None:
         _vindicate(ctx, subject.id)
 
 
-def _judge(ctx: Context, campaign_id: str, subject_id: str) -> None:
-    """Demote or re-detect one campaign from its members' report outcomes on its targets (one grouped query)."""
+def _judge(ctx: Context, campaign_id: str, subject_id: str | None) -> None:
+    """Demote or re-detect one campaign from its members' report outcomes on its targets (one grouped query);
+    ``subject_id``: the decided subject that asked (None: the campaign was detected or grew)."""
     campaign = ctx.session.get(Campaign, campaign_id, with_for_update=True)
     if campaign is None or campaign.status not in UNDECIDED:
         return
@@ -409,10 +413,13 @@ def _judge(ctx: Context, campaign_id: str, subject_id: str) -> None:
         .join(CampaignMember, and_(CampaignMember.campaign_id == campaign_id,
                                    CampaignMember.reporter_id == Report.reporter_id))
         .group_by(Report.subject_id, ReportState.outcome)).all()
+    contested = _contested_targets(ctx, {t for t, o, _, _ in rows if o != ReportOutcome.upheld.value})
     counts: dict[str, int] = {}
     upheld_targets: set[str] = set()
     cleared: dict[str, int] = {}  # cleared target -> members who reported it
     for target, outcome, n, members in rows:
+        if target in contested and outcome != ReportOutcome.abusive.value:
+            continue  # a clearance (or a wait) beside the owner's upheld violations says nothing either way
         counts[outcome] = counts.get(outcome, 0) + int(n)
         if outcome == ReportOutcome.upheld.value:
             upheld_targets.add(target)
@@ -434,6 +441,26 @@ def _judge(ctx: Context, campaign_id: str, subject_id: str) -> None:
                {"status": status, "because_subject": subject_id, "reports_by_outcome": dict(sorted(counts.items())),
                 "upheld_targets": len(upheld_targets), "cleared_targets": len(cleared),
                 "widest_cleared_share": round(widest, 4)}, actor=SYSTEM)
+
+
+def _contested_targets(ctx: Context, cleared: set[str]) -> set[str]:
+    """Of targets with reports not upheld (cleared or still pending), those whose owner a moderator found
+    violating (one indexed query).
+
+    Principle: coordination is evidence about the reporters, the outcome about the content. A community
+    reporting a scam ring reports every piece of it; a reviewer who misses one of its videos, or one decided
+    before the crowd came and not reviewed since, leaves reports rejected or pending on an owner whose other
+    content was upheld. That is no strike: an attack on an innocent creator has no upheld subject of that
+    creator behind it. Reports marked abusive still count. The target stays protected whatever the verdict
+    (demotion never changes what waits for review)."""
+    if not cleared:
+        return set()
+    owners = dict(ctx.session.execute(
+        select(Subject.id, Subject.owner_id).where(Subject.id.in_(sorted(cleared)))).all())
+    violating = set(ctx.session.scalars(
+        select(Decision.owner_id).where(Decision.owner_id.in_(sorted(set(owners.values()))),
+                                        Decision.outcome == DecisionOutcome.violation.value).distinct()))
+    return {t for t, owner in owners.items() if owner in violating}
 
 
 def _vindicate(ctx: Context, subject_id: str) -> None:
