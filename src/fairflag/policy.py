@@ -135,6 +135,7 @@ class Rereview(_Strict):
     live_surfaces: tuple[str, ...] = ("livestream",)
     live_min_reporters: PositiveInt = 2
     live_min_new_evidence: PositiveFloat = 0.4
+    relook_min_reporters: Annotated[int, Field(ge=0)] = 5
 
 
 class SecondReview(_Strict):
@@ -161,6 +162,7 @@ class AutoRestriction(_Strict):
     live_min_severity: Severity = "medium"
     live_min_independent: PositiveInt = 2
     live_min_evidence: PositiveFloat = 1.0
+    withhold_on_owner_surge: bool = True
 
 
 class Delivery(_Strict):
