@@ -178,4 +178,4 @@ def test_two_independent_reports_release_a_cleared_livestream_at_once(plat: Plat
     claimed = claim_next(plat)
     assert claimed["subject_id"] == "live1"
     released = claimed["priority_components"]["rereview"]["released_because"]
-    assert "independent reporters on a livestream" in released
+    assert "independent sources on a livestream" in released

@@ -387,8 +387,9 @@ def rereview_release(ev: CaseEvidence, policy: Policy, surface: str | None = Non
 
     On a live surface (``rereview.live_surfaces``) the harm of a missed violation cannot wait out a hold, and
     one reviewer's miss (a few per cent of reviews) is the likeliest reason a violating stream was cleared;
-    there a few independent reporters outside any coordinated group (``live_min_reporters`` bringing
-    ``live_min_new_evidence``) are material new evidence. A coordinated raid still releases nothing.
+    there a few independent sources (``live_min_reporters`` bringing ``live_min_new_evidence``) are material
+    new evidence: reporters outside any group, and each group the detector suspects but has not found to be a
+    campaign counted as one source with bounded weight. A detected campaign (a raid) still releases nothing.
     """
     r = policy.rereview
     if r.release_on_trusted_flagger and ev.trusted_flaggers:
@@ -402,10 +403,15 @@ def rereview_release(ev: CaseEvidence, policy: Policy, surface: str | None = Non
         return HoldVerdict(True, f"{ev.individual.credible_n} credible independent reporters")
     if ev.individual.s >= r.min_new_evidence:
         return HoldVerdict(True, f"independent evidence {ev.individual.s:.2f} reached {r.min_new_evidence}")
-    if (surface in r.live_surfaces and ev.individual.n >= r.live_min_reporters
-            and ev.individual.s >= r.live_min_new_evidence):
-        return HoldVerdict(True, f"{ev.individual.n} independent reporters on a {surface}, whose harm cannot "
-                                 f"wait (evidence {ev.individual.s:.2f} reached {r.live_min_new_evidence})")
+    if surface in r.live_surfaces:
+        # A group the detector suspects (a shared network, say) but has not found to be a campaign is one
+        # source, with its weight bounded: viewers behind one carrier are not a raid, nor many sources.
+        suspected = [g for g in ev.groups.values() if not g.campaign]
+        sources = ev.individual.n + len(suspected)
+        evidence = ev.individual.s + sum(capped(g.s, policy.triage.group_cap) for g in suspected)
+        if sources >= r.live_min_reporters and evidence >= r.live_min_new_evidence:
+            return HoldVerdict(True, f"{sources} independent sources on a {surface}, whose harm cannot wait "
+                                     f"(evidence {evidence:.2f} reached {r.live_min_new_evidence})")
     return HoldVerdict(False, f"no material new evidence (independent evidence {ev.individual.s:.2f}, "
                               f"{ev.individual.credible_n} credible independent reporters)")
 
