@@ -305,6 +305,8 @@ def test_a_relook_brought_back_by_volume_alone_needs_a_second_moderator(plat: Pl
             plat.as_("mod2", "POST", "/v1/queue/claim-next", expect=409)  # still held
     claimed = plat.as_("mod2", "POST", "/v1/queue/claim-next")
     assert claimed["id"] == follow_up and claimed["priority_components"]["rereview"]["relook"] is True
+    factor = plat.core.policy.rereview.relook_priority_factor
+    assert claimed["priority_components"]["queue"]["relook_priority_factor"] == factor < 1
     answer = remove(plat, "mod2", follow_up)
     assert answer["status"] == "awaiting_second_review" and answer["trigger"] == "relook"
     assert applied(plat) == []

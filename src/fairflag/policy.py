@@ -136,6 +136,7 @@ class Rereview(_Strict):
     live_min_reporters: PositiveInt = 2
     live_min_new_evidence: PositiveFloat = 0.4
     relook_min_reporters: Annotated[int, Field(ge=0)] = 5
+    relook_priority_factor: Annotated[float, Field(gt=0, le=1)] = 0.25
 
 
 class SecondReview(_Strict):

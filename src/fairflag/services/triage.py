@@ -244,14 +244,17 @@ def rescore(ctx: Context, case: Case, subject: Subject) -> triage.Score:
     rereview = _rereview(ctx, case, evidence, subject.surface)
     waiting_since = case.held_until or case.opened_at  # a follow-up waits from the end of its hold
     boost = ctx.policy.second_review.rank_boost if case.first_opinion_by else 0.0  # awaiting a second moderator
-    case.queue_rank = triage.queue_rank(s.value + boost, waiting_since, ctx.policy)
+    # A second look at what a moderator already cleared does not displace a first look at what nobody has seen.
+    relook = ctx.policy.rereview.relook_priority_factor if rereview.get("relook") and not boost else 1.0
+    case.queue_rank = triage.queue_rank(s.value * relook + boost, waiting_since, ctx.policy)
     case.priority_components = {**s.components, "auto_restriction": {
         "restrict": verdict.restrict, "reason": verdict.reason, "independent_credible_sources": verdict.units,
         "credible_evidence": round(verdict.evidence, 4), "protected_by_campaign_detection": protected},
         "queue": {"rank": round(case.queue_rank, 6), "waiting_since": waiting_since.isoformat(),
                   "aging_per_hour": ctx.policy.triage.aging_per_hour,
-                  "second_review_boost": boost,
-                  "rank_now": "priority + second_review_boost + aging_per_hour × hours since waiting_since"},
+                  "second_review_boost": boost, "relook_priority_factor": relook,
+                  "rank_now": "priority × relook_priority_factor + second_review_boost + aging_per_hour × hours "
+                              "since waiting_since"},
         **({"rereview": rereview} if rereview else {})}
     case.severity = s.severity
     case.deadline_at = triage.deadline(ctx.policy, subject.surface, s.severity, waiting_since)
