@@ -62,6 +62,24 @@ def test_one_report_or_a_coordinated_raid_does_not_release_a_held_livestream() -
     assert not triage.rereview_release(raid, POLICY, "livestream").release
 
 
+def test_a_suspected_group_is_one_source_for_a_held_livestream_and_a_campaign_none() -> None:
+    """Viewers behind one shared network are grouped by the detector before anyone knows whether they are a
+    raid: as one source (bounded) beside an independent reporter they release a held livestream; once the
+    group is a detected campaign it releases nothing."""
+    ev = triage.CaseEvidence()
+    ordinary(ev, 1)
+    for _ in range(3):
+        ev.bucket("net_carrier").add(0.25, "violence", credible=False)
+    assert triage.rereview_release(ev, POLICY, "livestream").release
+    assert "2 independent sources" in triage.rereview_release(ev, POLICY, "livestream").reason
+    ev.bucket("net_carrier").campaign = True
+    assert not triage.rereview_release(ev, POLICY, "livestream").release
+    only_group = triage.CaseEvidence()
+    for _ in range(30):
+        only_group.bucket("net_carrier").add(0.25, "violence", credible=False)
+    assert not triage.rereview_release(only_group, POLICY, "livestream").release
+
+
 # -- restriction of a livestream pending review -------------------------------------------------------------
 
 

@@ -291,3 +291,30 @@ def test_a_trusted_flagger_on_a_campaign_target_spares_the_second_look(plat: Pla
     plat.claim("mod1", case_id)
     decided = remove(plat, "mod1", case_id)
     assert decided["status"] == "decided" and {a["kind"] for a in decided["actions"]} >= {"remove"}
+
+
+def test_a_relook_brought_back_by_volume_alone_needs_a_second_moderator(plat: Platform, clock: ManualClock) -> None:
+    """A subject one moderator cleared keeps drawing reports from ordinary accounts whose evidence alone would
+    not release the hold: at rereview.relook_min_reporters it is reviewed once more, and a removal then waits
+    for a second moderator (one moderator's finding stands against another's)."""
+    plat.account("creator1", created_at="2023-01-01T00:00:00Z")
+    plat.subject("v1", owner_id="creator1", views=5000)
+    first = plat.report("a1", "v1", "harassment")["case_id"]
+    plat.claim("mod1", first)
+    plat.decide("mod1", first, outcome="no_violation", statement="Reviewed: no rule is broken.")
+    clock.advance(3600)
+    n = plat.core.policy.rereview.relook_min_reporters
+    follow_up = ""
+    for i in range(n):
+        plat.account(f"u{i}", created_at="2022-01-01T00:00:00Z")
+        clock.advance(600)
+        follow_up = plat.report(f"u{i}", "v1", "harassment", fp_net=f"home{i}", fp_dev=f"phone{i}")["case_id"]
+        if i < n - 1:
+            plat.as_("mod2", "POST", "/v1/queue/claim-next", expect=409)  # still held
+    claimed = plat.as_("mod2", "POST", "/v1/queue/claim-next")
+    assert claimed["id"] == follow_up and claimed["priority_components"]["rereview"]["relook"] is True
+    factor = plat.core.policy.rereview.relook_priority_factor
+    assert claimed["priority_components"]["queue"]["relook_priority_factor"] == factor < 1
+    answer = remove(plat, "mod2", follow_up)
+    assert answer["status"] == "awaiting_second_review" and answer["trigger"] == "relook"
+    assert applied(plat) == []

@@ -245,3 +245,37 @@ def test_a_withdrawn_classifier_report_stops_counting(plat: Platform, clock: Man
     assert r.status_code == 200, r.text
     after = plat.as_("mod1", "GET", f"/v1/cases/{rep['case_id']}")["priority_components"]
     assert after["coordinated_groups"] == [] and after["evidence"] == 0
+
+
+def test_an_owner_under_a_surge_is_never_restricted_automatically(plat: Platform, clock: ManualClock) -> None:
+    """Three reporters with earned records, each on their own network and device, strike one creator while
+    five others report two more of the creator's videos within the hour: the shape of an attack on a person
+    (a reputation ring). Automatic restriction is withheld and a reviewer decides; the same three sources on
+    another creator's video restrict it pending review. (Tested with ``user_reports_alone`` on: by default
+    credible user reports alone restrict nothing, which would hide what this rule does.)"""
+    plat.core.policy = plat.core.policy.model_copy(update={
+        "auto_restriction": plat.core.policy.auto_restriction.model_copy(update={"user_reports_alone": True})})
+    ring = [f"ring{i}" for i in range(3)]
+    accounts(plat, ring, 800, clock)
+    for r in ring:
+        build_credible(plat, clock, r)
+    others = [f"other{i}" for i in range(5)]
+    accounts(plat, others, 800, clock)
+    plat.account("target", created_at="2023-01-01T00:00:00Z", followers=5000)
+    plat.account("elsewhere", created_at="2023-01-01T00:00:00Z", followers=5000)
+    for v in ("t1", "t2", "t3"):
+        plat.subject(v, "video", "target", views=5000)
+    plat.subject("e1", "video", "elsewhere", views=5000)
+    for i, r in enumerate(others):
+        clock.advance(30)
+        plat.report(r, "t2" if i % 2 else "t3", "violence", fp_net=f"onet{i}", fp_dev=f"odev{i}")
+    for i, r in enumerate(ring):
+        clock.advance(30)
+        case_id = plat.report(r, "t1", "violence", fp_net=f"rnet{i}", fp_dev=f"dev-{r}")["case_id"]
+    assert automatic_actions(plat, "t1", status=None) == []
+    verdict = plat.as_("mod1", "GET", f"/v1/cases/{case_id}")["priority_components"]["auto_restriction"]
+    assert verdict["restrict"] is False and "withheld" in verdict["reason"]
+    for i, r in enumerate(ring):
+        clock.advance(30)
+        plat.report(r, "e1", "violence", fp_net=f"rnet{i}", fp_dev=f"dev-{r}")
+    assert len(automatic_actions(plat, "e1")) == 1

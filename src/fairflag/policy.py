@@ -169,6 +169,8 @@ class Rereview(_Strict):
     live_surfaces: tuple[str, ...] = ("livestream",)
     live_min_reporters: PositiveInt = 2
     live_min_new_evidence: PositiveFloat = 0.4
+    relook_min_reporters: Annotated[int, Field(ge=0)] = 5
+    relook_priority_factor: Annotated[float, Field(gt=0, le=1)] = 0.25
 
 
 class SecondReview(_Strict):
@@ -198,6 +200,7 @@ class AutoRestriction(_Strict):
     live_min_independent: PositiveInt = 2
     live_min_evidence: PositiveFloat = 1.0
     user_reports_alone: bool = False
+    withhold_on_owner_surge: bool = True
 
 
 class Delivery(_Strict):

@@ -79,6 +79,11 @@ POLICY_MEANINGS: dict[str, str] = {
     "rereview.live_surfaces": "surfaces whose harm cannot wait out a hold: there …",
     "rereview.live_min_reporters": "… this many reporters outside any coordinated group …",
     "rereview.live_min_new_evidence": "… bringing this much evidence release the hold (two ordinary accounts)",
+    "rereview.relook_min_reporters": "this many reporters on a held follow-up, coordinated or not, bring a subject "
+        "one moderator cleared back for one more look (not after a second clearance); a restriction then needs a "
+        "second moderator (`relook` trigger); 0 turns it off",
+    "rereview.relook_priority_factor": "the relook's priority counts this much in the queue rank (a second look at "
+        "what a moderator cleared does not displace a first look at what nobody has seen; aging still raises it)",
     "second_review.on_protected_subjects": "a restrictive decision on a subject a detected campaign targets (or one "
                                            "of its members reported) takes effect only when a second moderator, "
                                            "blind to the first opinion, also finds a violation …",
@@ -113,6 +118,8 @@ POLICY_MEANINGS: dict[str, str] = {
     "auto_restriction.classifier_min": "credibility × score from which a classifier counts as a credible source",
     "auto_restriction.user_reports_alone": "false: one of those sources must be a credible classifier or a trusted "
         "flagger (credible user reports alone do not restrict non-live content before review)",
+    "auto_restriction.withhold_on_owner_surge": "never while the subject's owner is under a surge "
+        "(`second_review.owner_surge_*`): a reviewer decides",
     "auto_restriction.live_surfaces": "where a stream's harm cannot wait for a scarce reviewer, it suffices that …",
     "auto_restriction.live_min_severity": "… the credible severity reaches this, and …",
     "auto_restriction.live_min_independent": "… this many credible reporters outside any coordinated group, with "

@@ -17,6 +17,9 @@ opinion) must also find a violation before anything is enforced ([second_review]
   livestream ends it on one moderator's mistake. Owners with more than ``thin_evidence_max_owner_strikes``
   active strikes are exempt too: the benefit of the doubt is for a clean record (a scammer's second and third
   video are decided by one moderator).
+* ``relook``: the case is a follow-up on a subject a moderator cleared, brought back for one more look by the
+  volume of reports alone (``rereview.relook_min_reporters``): one moderator's finding now stands against
+  another's, and a brigade on a cleared innocent must not get there with one mistake.
 * ``owner_surge``: the subject's owner drew reports from at least ``owner_surge_reporters`` distinct accounts
   on at least ``owner_surge_subjects`` of their subjects within ``owner_surge_window_s``: a creator hit on
   several fronts at once, the shape of an attack on a person (by accounts with a good record, which would
@@ -40,7 +43,7 @@ from typing import Any, Literal
 from fairflag.engine.triage import CaseEvidence, independent_sources, total_evidence
 from fairflag.policy import Policy
 
-TriggerCode = Literal["campaign", "thin_evidence", "owner_surge", "after_clearance"]
+TriggerCode = Literal["campaign", "thin_evidence", "owner_surge", "after_clearance", "relook"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,9 @@ class Trigger:
 CAMPAIGN = Trigger("campaign", "a detected coordinated-reporting campaign targets this subject or its members "
                                "reported it: a restrictive decision takes effect when a second moderator also finds "
                                "a violation")
+
+RELOOK = Trigger("relook", "a moderator cleared this subject and it came back for one more look because reports kept "
+                           "coming: a restrictive decision takes effect when a second moderator also finds a violation")
 
 
 def campaign_waiver(ev: CaseEvidence, policy: Policy) -> str | None:

@@ -246,6 +246,9 @@ def auto_restriction(ev: CaseEvidence, s: Score, subject: SubjectFacts, policy: 
        ``user_reports_alone``, one of the units must be a source of another kind than a user's report — a
        credible classifier or a trusted flagger — see :func:`_general_restriction`;
     5. or else, on a live surface, :func:`live_restriction`.
+
+    A verdict to restrict is then still withheld while the owner is under a surge (:func:`owner_surge_refusal`;
+    the service asks only when the answer could matter).
     """
     a = policy.auto_restriction
     if not a.enabled:
@@ -268,6 +271,27 @@ def auto_restriction(ev: CaseEvidence, s: Score, subject: SubjectFacts, policy: 
         return RestrictionVerdict(False, f"{refusal.reason}; {live.reason}", max(refusal.units, live.units),
                                   max(refusal.evidence, live.evidence))
     return refusal
+
+
+def owner_surge_refusal(subjects: int, reporters: int, policy: Policy) -> RestrictionVerdict | None:
+    """Why an automatic restriction is withheld while the subject's owner is under a surge, or None.
+
+    Many accounts reporting several of one creator's subjects within the hour (the ``second_review.owner_surge_*``
+    thresholds) is the shape of an attack on a person, not of independent complaints about one piece of
+    content: a reputation ring's members each pass every test of independence (earned records, their own
+    networks and devices, no group yet) when they strike one creator's work together. Their reports still
+    bring the subjects to a reviewer (and a restriction then needs a second one); only the automatic step is
+    withheld (``auto_restriction.withhold_on_owner_surge``).
+    """
+    rule = policy.second_review
+    if not policy.auto_restriction.withhold_on_owner_surge or not rule.owner_surge_subjects \
+            or not rule.owner_surge_reporters:
+        return None
+    if subjects < rule.owner_surge_subjects or reporters < rule.owner_surge_reporters:
+        return None
+    hours = rule.owner_surge_window_s / 3600
+    return RestrictionVerdict(False, f"withheld: {reporters} accounts reported {subjects} of the owner's subjects "
+                                     f"within {hours:g} h, the shape of an attack on a person; a reviewer decides")
 
 
 def _general_restriction(ev: CaseEvidence, policy: Policy) -> RestrictionVerdict:
@@ -375,8 +399,9 @@ def rereview_release(ev: CaseEvidence, policy: Policy, surface: str | None = Non
 
     On a live surface (``rereview.live_surfaces``) the harm of a missed violation cannot wait out a hold, and
     one reviewer's miss (a few per cent of reviews) is the likeliest reason a violating stream was cleared;
-    there a few independent reporters outside any coordinated group (``live_min_reporters`` bringing
-    ``live_min_new_evidence``) are material new evidence. A coordinated raid still releases nothing.
+    there a few independent sources (``live_min_reporters`` bringing ``live_min_new_evidence``) are material
+    new evidence: reporters outside any group, and each group the detector suspects but has not found to be a
+    campaign counted as one source with bounded weight. A detected campaign (a raid) still releases nothing.
     """
     r = policy.rereview
     if r.release_on_trusted_flagger and ev.trusted_flaggers:
@@ -390,9 +415,35 @@ def rereview_release(ev: CaseEvidence, policy: Policy, surface: str | None = Non
         return HoldVerdict(True, f"{ev.individual.credible_n} credible independent reporters")
     if ev.individual.s >= r.min_new_evidence:
         return HoldVerdict(True, f"independent evidence {ev.individual.s:.2f} reached {r.min_new_evidence}")
-    if (surface in r.live_surfaces and ev.individual.n >= r.live_min_reporters
-            and ev.individual.s >= r.live_min_new_evidence):
-        return HoldVerdict(True, f"{ev.individual.n} independent reporters on a {surface}, whose harm cannot "
-                                 f"wait (evidence {ev.individual.s:.2f} reached {r.live_min_new_evidence})")
+    if surface in r.live_surfaces:
+        # A group the detector suspects (a shared network, say) but has not found to be a campaign is one
+        # source, with its weight bounded: viewers behind one carrier are not a raid, nor many sources.
+        suspected = [g for g in ev.groups.values() if not g.campaign]
+        sources = ev.individual.n + len(suspected)
+        evidence = ev.individual.s + sum(capped(g.s, policy.triage.group_cap) for g in suspected)
+        if sources >= r.live_min_reporters and evidence >= r.live_min_new_evidence:
+            return HoldVerdict(True, f"{sources} independent sources on a {surface}, whose harm cannot wait "
+                                     f"(evidence {evidence:.2f} reached {r.live_min_new_evidence})")
     return HoldVerdict(False, f"no material new evidence (independent evidence {ev.individual.s:.2f}, "
                               f"{ev.individual.credible_n} credible independent reporters)")
+
+
+def relook_release(reporters: int, clearances: int, policy: Policy) -> HoldVerdict:
+    """Whether a held follow-up goes back to a reviewer for one more look because reports kept coming
+    (``rereview.relook_min_reporters``), whoever sends them.
+
+    One moderator's miss (a few per cent of reviews) is the likeliest reason a real violation was cleared, and
+    reporters who keep reporting it are often a community that coordinates honestly: coordination must not
+    make that violation wait out the hold. A brigade on a cleared innocent looks the same, so the look is
+    given once — a subject cleared twice within the window stays held on volume alone — and a restriction it
+    leads to needs a second moderator (the ``relook`` second-review trigger): the brigade needs two
+    independent mistakes, and costs reviewers one more look, not a stream of them.
+    """
+    r = policy.rereview
+    if not r.relook_min_reporters or reporters < r.relook_min_reporters:
+        return HoldVerdict(False, f"{reporters} reporters on the follow-up, fewer than {r.relook_min_reporters}")
+    if clearances > 1:
+        return HoldVerdict(False, f"cleared {clearances} times within the window: volume alone no longer "
+                                  f"brings it back")
+    return HoldVerdict(True, f"{reporters} reporters since one moderator cleared it: one more look, and a "
+                             f"restriction needs a second moderator")

@@ -15,7 +15,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, distinct, func, select
 
 from fairflag.domain.enums import CaseStatus, DecisionOutcome, ReportSource
 from fairflag.domain.events import EventKind
@@ -23,6 +23,7 @@ from fairflag.engine import triage
 from fairflag.engine.campaigns import CampaignDetector, ReportObservation, Suspicion
 from fairflag.services import enforcement, reputation
 from fairflag.services.context import Context
+from fairflag.store import appends
 from fairflag.store.tables import (
     Account,
     Case,
@@ -64,6 +65,27 @@ def subject_state(ctx: Context, subject: Subject) -> SubjectState:
     row = ctx.session.execute(_subject_state_query(),
                               {"owner_id": subject.owner_id, "subject_id": subject.id, "now": ctx.now()}).one()
     return SubjectState(int(row[0] or 0), bool(row[1]), row[2])
+
+
+@cache
+def _owner_activity_query() -> Select[Any]:
+    return (
+        select(func.count(distinct(Report.subject_id)), func.count(distinct(Report.reporter_id)))
+        .join(Subject, Subject.id == Report.subject_id)
+        .where(Subject.owner_id == bindparam("owner_id"),
+               Report.reported_at > bindparam("since", type_=UTCDateTime()),
+               Report.reported_at <= bindparam("now", type_=UTCDateTime()),
+               Report.source != ReportSource.automated.value)
+    )
+
+
+def owner_activity(ctx: Context, owner_id: str, window_s: float) -> tuple[int, int]:
+    """The owner's distinct reported subjects and distinct human reporters within the window (indexed: the
+    owner's subjects, then each one's reports by time)."""
+    now = ctx.now()
+    row = ctx.session.execute(_owner_activity_query(), {
+        "owner_id": owner_id, "since": now - timedelta(seconds=window_s), "now": now}).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 def subject_facts(subject: Subject, state: SubjectState) -> triage.SubjectFacts:
@@ -202,7 +224,18 @@ def rescore(ctx: Context, case: Case, subject: Subject) -> triage.Score:
     protected = state.protected
     verdict = triage.auto_restriction(evidence, s, facts, ctx.policy, protected=protected)
     if verdict.restrict and state.auto_restriction_id is None and case.status == CaseStatus.open.value:
-        enforcement.restrict_automatically(ctx, case.id, subject, verdict.reason)
+        # Asked only when a restriction would follow: one indexed query, on few reports. The report being
+        # weighed is still pending (store/appends.py): written first, so the surge counts its reporter too.
+        ctx.session.flush()
+        appends.write(ctx.session)
+        surge = ctx.policy.second_review
+        withheld = triage.owner_surge_refusal(*owner_activity(ctx, subject.owner_id, surge.owner_surge_window_s),
+                                              ctx.policy)
+        if withheld is None:
+            enforcement.restrict_automatically(ctx, case.id, subject, verdict.reason)
+        else:
+            verdict = triage.RestrictionVerdict(False, f"{verdict.reason}, but {withheld.reason}", verdict.units,
+                                                verdict.evidence)
     elif state.auto_restriction_id is not None and protected:
         active = ctx.session.get(EnforcementAction, state.auto_restriction_id)
         assert active is not None
@@ -211,14 +244,17 @@ def rescore(ctx: Context, case: Case, subject: Subject) -> triage.Score:
     rereview = _rereview(ctx, case, evidence, subject.surface)
     waiting_since = case.held_until or case.opened_at  # a follow-up waits from the end of its hold
     boost = ctx.policy.second_review.rank_boost if case.first_opinion_by else 0.0  # awaiting a second moderator
-    case.queue_rank = triage.queue_rank(s.value + boost, waiting_since, ctx.policy)
+    # A second look at what a moderator already cleared does not displace a first look at what nobody has seen.
+    relook = ctx.policy.rereview.relook_priority_factor if rereview.get("relook") and not boost else 1.0
+    case.queue_rank = triage.queue_rank(s.value * relook + boost, waiting_since, ctx.policy)
     case.priority_components = {**s.components, "auto_restriction": {
         "restrict": verdict.restrict, "reason": verdict.reason, "independent_credible_sources": verdict.units,
         "credible_evidence": round(verdict.evidence, 4), "protected_by_campaign_detection": protected},
         "queue": {"rank": round(case.queue_rank, 6), "waiting_since": waiting_since.isoformat(),
                   "aging_per_hour": ctx.policy.triage.aging_per_hour,
-                  "second_review_boost": boost,
-                  "rank_now": "priority + second_review_boost + aging_per_hour × hours since waiting_since"},
+                  "second_review_boost": boost, "relook_priority_factor": relook,
+                  "rank_now": "priority × relook_priority_factor + second_review_boost + aging_per_hour × hours "
+                              "since waiting_since"},
         **({"rereview": rereview} if rereview else {})}
     case.severity = s.severity
     case.deadline_at = triage.deadline(ctx.policy, subject.surface, s.severity, waiting_since)
@@ -260,16 +296,38 @@ def _rereview(ctx: Context, case: Case, evidence: triage.CaseEvidence, case_surf
         return {}
     info: dict[str, Any] = {"follows_decision_id": case.follows_decision_id,
                             "window_s": ctx.policy.rereview.window_s, "held_until": case.held_until.isoformat()}
+    previous = (case.priority_components or {}).get("rereview", {})
+    info.update({k: previous[k] for k in ("clearances", "relook") if k in previous})
     if case.held_until <= ctx.now():
-        previous = (case.priority_components or {}).get("rereview", {})
         return {**info, "released_because": previous.get("released_because", "the hold ended")}
     verdict = triage.rereview_release(evidence, ctx.policy, case_surface)
+    reporters = evidence.individual.n + sum(g.n for g in evidence.groups.values())
+    if not verdict.release and ctx.policy.rereview.relook_min_reporters and \
+            reporters >= ctx.policy.rereview.relook_min_reporters:
+        if "clearances" not in info:
+            info["clearances"] = _clearances(ctx, case)
+        verdict = triage.relook_release(reporters, int(info["clearances"]), ctx.policy)
+        info["relook"] = verdict.release
     if not verdict.release:
         return {**info, "why_held": verdict.reason}
     case.held_until = ctx.now()
     ctx.record(EventKind.case_hold_released, "case", case.id,
                {"follows_decision_id": case.follows_decision_id, "because": verdict.reason})
     return {**info, "held_until": case.held_until.isoformat(), "released_because": verdict.reason}
+
+
+_CLEARANCES = (
+    select(func.count(Decision.id)).where(Decision.subject_id == bindparam("subject_id"),
+                                          Decision.outcome == DecisionOutcome.no_violation.value,
+                                          Decision.decided_at > bindparam("since", type_=UTCDateTime()))
+)
+
+
+def _clearances(ctx: Context, case: Case) -> int:
+    """Moderators' no-violation decisions on the subject within the re-review window (asked once per held
+    follow-up, when its reporters first reach ``relook_min_reporters``; the answer is kept with the case)."""
+    since = ctx.now() - timedelta(seconds=ctx.policy.rereview.window_s)
+    return int(ctx.session.scalar(_CLEARANCES, {"subject_id": case.subject_id, "since": since}) or 0)
 
 
 def sync_campaigns(ctx: Context) -> set[str]:
