@@ -519,7 +519,7 @@ def bench_replay(
 
 @bench_app.command("history")
 def bench_history(
-    reports_n: Annotated[int, typer.Option("--reports", min=1000, help="Reports in the stream.")] = 100_000,
+    reports_n: Annotated[int, typer.Option("--reports", min=100, help="Reports in the stream.")] = 100_000,
     seed: Annotated[int, typer.Option(help="Seed of the generator and the simulated reviewers.")] = 7,
     scale: Annotated[float, typer.Option(min=0.1, max=10.0, help="Size of the organic platform (1.0: the "
                                          "simulator's default); the window is as many days as N needs.")] = 1.0,
