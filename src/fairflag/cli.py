@@ -519,6 +519,51 @@ def bench_replay(
                         f"same outcomes: {result.same_outcomes[engine]}")
 
 
+@bench_app.command("history")
+def bench_history(
+    reports_n: Annotated[int, typer.Option("--reports", min=100, help="Reports in the stream.")] = 100_000,
+    seed: Annotated[int, typer.Option(help="Seed of the generator and the simulated reviewers.")] = 7,
+    scale: Annotated[float, typer.Option(min=0.1, max=10.0, help="Size of the organic platform (1.0: the "
+                                         "simulator's default); the window is as many days as N needs.")] = 1.0,
+    profile: Annotated[Path | None, typer.Option(metavar="DIR", help="Also profile the first and the last decile "
+                                                 "(cProfile: DIR/first.prof, DIR/last.prof); slows the run.")] = None,
+    note: Annotated[str, typer.Option(help="A note stored with the row (e.g. what the machine was doing).")] = "",
+    out: Annotated[Path, typer.Option(help="Where to write the results (JSON, appended).")] = Path(
+        "docs/benchmarks/history.json"),
+) -> None:
+    """Replay one long generated stream (organic reports over many days, a swarm a day) through the real
+    services, timing each tenth of the reports: cost per report should not grow with history."""
+    import json
+
+    from rich.progress import Progress
+
+    from fairflag.bench.history import as_dict, run_history
+
+    if profile is not None:
+        profile.mkdir(parents=True, exist_ok=True)
+    with Progress(console=_stderr()) as progress:
+        task = progress.add_task("replaying", total=reports_n)
+        result = run_history(reports_n, seed=seed, scale=scale, profile_dir=profile,
+                             on_progress=lambda n, _total: progress.update(task, completed=n),
+                             on_decile=lambda i, d: progress.console.print(_decile_line(i, d.__dict__)))
+    result.note = note
+    row = as_dict(result)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    history = json.loads(out.read_text()) if out.exists() else []
+    history.append(row)
+    out.write_text(json.dumps(history, indent=2) + "\n")
+    for key, value in row.items():
+        if key != "deciles":
+            _stdout().print(f"{key:>36}: {value}")
+    for i, d in enumerate(row["deciles"], 1):
+        _stdout().print(_decile_line(i, d))
+
+
+def _decile_line(i: int, d: dict[str, Any]) -> str:
+    return (f"decile {i:>2}: {d['reports']} reports in {d['seconds']:.1f} s (CPU {d['cpu_s']:.1f} s), "
+            f"{d['ms_per_report']:.2f} ms and {d['statements_per_report']} statements per report")
+
+
 def _append_bench_row(out: Path, row: dict[str, Any]) -> None:
     """A benchmark keeps its history: each run appends one row to its JSON file (quoted in the README), and
     prints it."""

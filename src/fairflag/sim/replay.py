@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import case, event, func, select
+from sqlalchemy.orm import Session
 
 from fairflag import worker
 from fairflag.clock import ManualClock
@@ -84,6 +85,29 @@ def fast_sqlite(db: Database) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA synchronous=OFF")
         cursor.close()
+
+
+_OPEN = Case.status == CaseStatus.open.value
+_READY = select(Case.id).where(_OPEN, Case.held_until.is_(None), Case.claimed_by.is_(None)).limit(1)
+# When an open case can next be handed out: the later of its hold and (if claimed) its lease; NULL if neither.
+_LEASE = case((Case.claimed_by.is_not(None), Case.lease_expires_at))
+_FREE_AT = case((Case.held_until.is_(None), _LEASE), (_LEASE.is_(None), Case.held_until),
+                (Case.held_until >= _LEASE, Case.held_until), else_=_LEASE)
+# (open cases, open cases free at once, the earliest time one is free) in one row.
+_WAITS = select(func.count(), func.count() - func.count(_FREE_AT), func.min(_FREE_AT)).where(_OPEN)
+def next_free(session: Session) -> datetime | float:
+    """When claim-next can next hand out some open case: ``-inf`` if one is free now (or as soon as asked),
+    ``inf`` if no case is open, else the earliest time a hold or lease lapses. At most two one-row reads."""
+    if session.scalar(_READY) is not None:
+        return -math.inf
+    waiting, unbounded, earliest = session.execute(_WAITS).one()
+    if not waiting:
+        return math.inf
+    return -math.inf if unbounded else earliest
+
+
+_ENDS = select(func.min(EnforcementAction.ends_at)).where(
+    EnforcementAction.status == ActionStatus.active.value, EnforcementAction.ends_at.is_not(None))
 
 
 class FairflagEngine:
@@ -210,21 +234,18 @@ class FairflagEngine:
         return self._when()[0]
 
     def _when(self) -> tuple[float, float]:
-        """Both answers from one read, kept until a report, a review or a tick may change them."""
+        """Both answers from one read, kept until a report, a review or a tick may change them.
+
+        When no open case is ready, each open case can be handed out once its hold and its lease (if claimed)
+        have lapsed, the later of the two (a missing one: never in the way); the answer is the earliest such
+        time over the open cases. The database folds it into one row (``_WAITS``): the open cases that wait
+        are the follow-ups held for ``[rereview] window_s`` (14 days), so reading them one by one made every
+        empty-queue check cost more as the history grew."""
         if self._next is None:
             with self.db.reader() as session:
-                ready = session.scalar(select(Case.id).where(
-                    Case.status == CaseStatus.open.value, Case.held_until.is_(None), Case.claimed_by.is_(None))
-                    .limit(1))
-                waits = [] if ready is not None else session.execute(
-                    select(Case.held_until, Case.claimed_by, Case.lease_expires_at)
-                    .where(Case.status == CaseStatus.open.value)).all()
-                ends = session.scalar(select(func.min(EnforcementAction.ends_at)).where(
-                    EnforcementAction.status == ActionStatus.active.value, EnforcementAction.ends_at.is_not(None)))
-            review = -math.inf if ready is not None else min(
-                (max(-math.inf if held is None else self.seconds(held),
-                     -math.inf if by is None or lease is None else self.seconds(lease)) for held, by, lease in waits),
-                default=math.inf)
+                free = next_free(session)
+                ends = session.scalar(_ENDS)
+            review = free if isinstance(free, float) else self.seconds(free)
             self._next = (review, math.inf if ends is None else self.seconds(ends))
         return self._next
 

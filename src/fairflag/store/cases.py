@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal_column, select
 from sqlalchemy.orm import Session
 
 from fairflag.domain.cases import CaseEvent, CaseState, apply
@@ -24,10 +24,18 @@ def to_state(row: Case) -> CaseState:
     )
 
 
+# "The case is open", written as the constant the partial unique index ``uq_cases_open_subject`` is defined with
+# (``status = 'open'``). A planner may use a partial index only when the query's WHERE implies the index's; a
+# bound parameter implies it only when the planner sees its value. SQLite does (it re-plans with the bound
+# values), but a PostgreSQL generic plan (psycopg prepares a statement after five executions) cannot: forced, it
+# served "the subject's open case" from ``ix_cases_rank (status)``, visiting every open case for each report (a
+# queue of thousands under a flood; the follow-ups held for 14 days in every long history). With the constant,
+# both find the one row by subject in the partial index, whatever the queue holds (tests/test_query_plans.py).
+IS_OPEN = Case.status == literal_column(f"'{CaseStatus.open.value}'")
+
 # Built once: these run on every report and every decision (building a statement costs more than running it).
 _LOCK = select(Case).where(Case.id == bindparam("case_id")).with_for_update()
-_OPEN_FOR_SUBJECT = select(Case).where(Case.subject_id == bindparam("subject_id"),
-                                       Case.status == CaseStatus.open.value).with_for_update()
+_OPEN_FOR_SUBJECT = select(Case).where(Case.subject_id == bindparam("subject_id"), IS_OPEN).with_for_update()
 
 
 def lock(session: Session, case_id: str) -> Case:
