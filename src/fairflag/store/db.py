@@ -22,6 +22,7 @@ from sqlalchemy.pool import NullPool
 from fairflag.store.session import FairflagSession
 
 _WRITE = "fairflag_write"
+POOL_THREADS = 40  # anyio's default worker-thread limit, which runs FastAPI's sync endpoints
 _SQLITE_BUSY_S = 30  # how long a SQLite writer waits for the lock before "database is locked"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -62,7 +63,10 @@ class Database:
         elif self.dialect == "postgresql":
             if parsed.drivername == "postgresql":
                 url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
-            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+            # Up to as many connections as the server has worker threads (anyio's 40), each of which holds at
+            # most one at a time: with 30, under 32 concurrent reports a thread waited for a connection held by
+            # a report that itself waited for a subject's row lock (issue 21's profile). Ten stay open.
+            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=POOL_THREADS - 10)
         kwargs["json_deserializer"] = load_json
         self.engine: Engine = create_engine(url, **kwargs)
         # One writer at a time in this process (see unit_of_work); re-entrant, as SQLite's busy wait was.
