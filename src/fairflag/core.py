@@ -20,6 +20,7 @@ from fairflag.ids import IdFactory, RandomIds
 from fairflag.policy import Policy, load_policy
 from fairflag.services import pseudonyms
 from fairflag.services.context import SYSTEM, Actor, Context
+from fairflag.services.key_cache import VerifiedKeys
 from fairflag.settings import Settings
 from fairflag.store import migrate
 from fairflag.store.db import Database
@@ -40,6 +41,7 @@ class Fairflag:
         # In-memory sliding-window state shared by every request of this process (see engine.campaigns);
         # rebuilt from the stored reports of the window at start-up (warm_campaign_detector).
         self.detector = CampaignDetector(policy.campaigns)
+        self.service_keys = VerifiedKeys()  # service keys verified in the last seconds (services.key_cache)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Fairflag:
@@ -63,12 +65,13 @@ class Fairflag:
     def unit_of_work(self, actor: Actor, provenance: str | None = None) -> Iterator[Context]:
         with self.db.unit_of_work() as session:
             yield Context(session, self.clock, self.policy, self.ids, actor, provenance or self.provenance,
-                          campaigns=self.detector)
+                          campaigns=self.detector, service_keys=self.service_keys)
 
     @contextmanager
     def reading(self, actor: Actor) -> Iterator[Context]:
         with self.db.reader() as session:
-            yield Context(session, self.clock, self.policy, self.ids, actor, self.provenance, campaigns=self.detector)
+            yield Context(session, self.clock, self.policy, self.ids, actor, self.provenance, campaigns=self.detector,
+                          service_keys=self.service_keys)
 
     def run(self, actor: Actor, fn: Callable[Concatenate[Context, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a use case in its own transaction, retried once if the database aborted it to break a deadlock

@@ -23,7 +23,7 @@ from fairflag.delivery import outbox
 from fairflag.domain.enums import ActionKind, AppealStatus, AppellantRole, DecisionOutcome, ReportOutcome
 from fairflag.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fairflag.domain.events import EventKind
-from fairflag.services import decisions, enforcement, reputation, validation
+from fairflag.services import campaigns, decisions, enforcement, reputation, validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import Input, Integer, Label, Statement
 from fairflag.services.permissions import READERS, SENIORS, require_role
@@ -165,6 +165,11 @@ def resolve_appeal(ctx: Context, appeal_id: str, body: ResolutionIn) -> AppealFo
             _flip_outcomes(ctx, decision, ReportOutcome.upheld, ReportOutcome.rejected, appeal.id)
         else:
             new_decision_id = _decide_anew(ctx, appeal, decision, body, senior)
+        # The reports' outcomes changed: the groups that reported the subject are judged again, as after a
+        # decision (a creator's overturn clears the subject, a reporter's upholds it).
+        subject = ctx.session.get(Subject, decision.subject_id)
+        assert subject is not None
+        campaigns.after_decision(ctx, subject, appeal.appellant_role == AppellantRole.reporter.value)
     else:
         _no_new_action(body)
     overturned = body.outcome == AppealStatus.overturned.value

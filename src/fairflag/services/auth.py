@@ -23,6 +23,7 @@ from fairflag.domain.errors import Conflict, InvalidInput, NotFound, Unauthentic
 from fairflag.domain.events import EventKind
 from fairflag.services.context import Context
 from fairflag.services.inputs import Input, Label, Password
+from fairflag.services.key_cache import VerifiedKeys
 from fairflag.services.permissions import ADMINS, require_role
 from fairflag.store.rows import insert_new
 from fairflag.store.tables import ServiceKey, User, UserToken
@@ -98,6 +99,25 @@ def authenticate_service_key(ctx: Context, token: str) -> ServiceKey:
     if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, _sha256(parts[2])):
         raise BadCredentials("unknown or revoked service key")
     return key
+
+
+def service_key_id(ctx: Context, token: str) -> str:
+    """The id of the valid service key ``token``: from the process's cache of keys verified in the last few
+    seconds (:mod:`fairflag.services.key_cache`), else verified in the database (no connection is taken on a
+    hit: the session is lazy)."""
+    cache = ctx.service_keys
+    if cache is not None and (key_id := cached_service_key_id(cache, token, ctx.clock.now())) is not None:
+        return key_id
+    key = authenticate_service_key(ctx, token)
+    if cache is not None:
+        cache.put(_sha256(token), key.id, ctx.clock.now())
+    return key.id
+
+
+def cached_service_key_id(cache: VerifiedKeys, token: str, now: datetime) -> str | None:
+    """The key id if ``token`` was verified in the last seconds; None means: verify it (:func:`service_key_id`).
+    Needs no database, so the HTTP layer asks it before it hands the request to a thread."""
+    return cache.get(_sha256(token), now)
 
 
 def create_user(ctx: Context, body: UserIn) -> UserOut:
@@ -201,6 +221,8 @@ def revoke_service_key(ctx: Context, key_id: str) -> ServiceKeyOut:
     key = ctx.session.get(ServiceKey, key_id, with_for_update=True)
     if key is None:
         raise ServiceKeyNotFound("no such service key", field="key_id")
+    if ctx.service_keys is not None:
+        ctx.service_keys.forget(key.id)  # this process stops accepting it now, whatever the cache says
     if key.revoked_at is None:
         key.revoked_at = ctx.now()
         ctx.record(EventKind.service_key_revoked, "service_key", key.id, {"name": key.name})

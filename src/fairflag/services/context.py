@@ -17,6 +17,7 @@ from fairflag.store import eventlog
 
 if TYPE_CHECKING:
     from fairflag.engine.campaigns import CampaignDetector
+    from fairflag.services.key_cache import VerifiedKeys
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class Context:
     actor: Actor
     provenance: str = "api"
     campaigns: CampaignDetector | None = None  # the incremental detector shared by the process
+    service_keys: VerifiedKeys | None = None  # keys verified recently by this process (services.key_cache)
     _now: datetime | None = field(default=None, repr=False)
 
     def now(self) -> datetime:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +22,8 @@ from sqlalchemy.pool import NullPool
 from fairflag.store.session import FairflagSession
 
 _WRITE = "fairflag_write"
+POOL_THREADS = 40  # anyio's default worker-thread limit, which runs FastAPI's sync endpoints
+_SQLITE_BUSY_S = 30  # how long a SQLite writer waits for the lock before "database is locked"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -52,7 +55,7 @@ class Database:
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.dialect == "sqlite":
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": _SQLITE_BUSY_S}
             if parsed.database in (None, "", ":memory:"):
                 raise ValueError("fairflag needs a SQLite file, not an in-memory database")
             kwargs["poolclass"] = NullPool if parsed.query.get("nullpool") else None
@@ -60,13 +63,19 @@ class Database:
         elif self.dialect == "postgresql":
             if parsed.drivername == "postgresql":
                 url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
-            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+            # Up to as many connections as the server has worker threads (anyio's 40), each of which holds at
+            # most one at a time: with 30, under 32 concurrent reports a thread waited for a connection held by
+            # a report that itself waited for a subject's row lock (issue 21's profile). Ten stay open.
+            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=POOL_THREADS - 10)
             if statement_timeout_ms is not None:  # a runaway statement is cancelled (and its transaction)
                 kwargs["connect_args"] = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
         kwargs["json_deserializer"] = load_json
         self.engine: Engine = create_engine(url, **kwargs)
+        # One writer at a time in this process (see unit_of_work); re-entrant, as SQLite's busy wait was.
+        self._writer: threading.RLock | None = None
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
+            self._writer = threading.RLock()
         self._read = sessionmaker(bind=self.engine, class_=FairflagSession, expire_on_commit=False, autoflush=True)
         self._write = sessionmaker(
             bind=self.engine.execution_options(**{_WRITE: True}), class_=FairflagSession, expire_on_commit=False,
@@ -77,9 +86,21 @@ class Database:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        """One transaction for one unit of work: commits at the end, rolls back on any error."""
-        with self._write() as session, session.begin():
-            yield session
+        """One transaction for one unit of work: commits at the end, rolls back on any error.
+
+        On SQLite the process's writers queue on a lock before ``BEGIN IMMEDIATE``: SQLite admits one writer
+        at a time anyway, and a writer that finds the database locked sleeps in steps of up to 100 ms before
+        it tries again, so under concurrent intake the lock sat idle while waiters slept and newcomers
+        overtook them (issue 21's profile: most of a report's time was spent in ``BEGIN IMMEDIATE``). Waiting
+        on a thread lock, the next writer starts as soon as the previous one commits. Other processes still
+        meet SQLite's own lock and busy timeout; so does a writer that waited here longer than that timeout."""
+        queued = self._writer.acquire(timeout=_SQLITE_BUSY_S) if self._writer is not None else False
+        try:
+            with self._write() as session, session.begin():
+                yield session
+        finally:
+            if queued:
+                self._writer.release()  # type: ignore[union-attr]
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
@@ -123,7 +144,7 @@ def _configure_sqlite(engine: Engine, *, synchronous: str = "FULL") -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")  # FULL: an acknowledged report survives power loss
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_S * 1000}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
