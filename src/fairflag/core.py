@@ -15,13 +15,12 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError
 
 from fairflag.clock import Clock, SystemClock
-from fairflag.engine.campaigns import CampaignDetector
 from fairflag.ids import IdFactory, RandomIds
 from fairflag.policy import Policy, load_policy
 from fairflag.services import pseudonyms
 from fairflag.services.context import SYSTEM, Actor, Context
 from fairflag.settings import Settings
-from fairflag.store import migrate
+from fairflag.store import migrate, triagelog
 from fairflag.store.db import Database
 
 P = ParamSpec("P")
@@ -37,9 +36,13 @@ class Fairflag:
         self.clock = clock or SystemClock()
         self.ids = ids or RandomIds()
         self.provenance = provenance
-        # In-memory sliding-window state shared by every request of this process (see engine.campaigns);
-        # rebuilt from the stored reports of the window at start-up (warm_campaign_detector).
-        self.detector = CampaignDetector(policy.campaigns)
+        # Scoring, campaign detection and automatic restriction follow the committed log (consumer.py). Inline
+        # (the default), a unit of work that appended to it drains it before run() returns; `fairflag serve`
+        # runs the consumer as a background thread instead.
+        from fairflag.consumer import TriageConsumer
+
+        self.triage_inline = True
+        self.consumer = TriageConsumer(self)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Fairflag:
@@ -50,24 +53,21 @@ class Fairflag:
         self.run(SYSTEM, lambda ctx: pseudonyms.pseudonym_for(ctx, "bootstrap"))
 
     def warm_campaign_detector(self) -> int:
-        """Feed the detector the stored reports of its window, so a restart does not forget a campaign.
-        Nothing to do on a database that is not migrated yet."""
-        from fairflag.services.triage import warm_detector
-
-        if not inspect(self.db.engine).has_table("reports"):
+        """Catch up with the committed log (rebuilding the detector from it first), so a restart neither
+        forgets a campaign nor leaves reports unweighed. Nothing to do on a database not migrated yet."""
+        if not inspect(self.db.engine).has_table("triage_cursor"):
             return 0
-        return self.query(SYSTEM, warm_detector, self.detector)
+        return self.consumer.drain()
 
     @contextmanager
     def unit_of_work(self, actor: Actor, provenance: str | None = None) -> Iterator[Context]:
         with self.db.unit_of_work() as session:
-            yield Context(session, self.clock, self.policy, self.ids, actor, provenance or self.provenance,
-                          campaigns=self.detector)
+            yield Context(session, self.clock, self.policy, self.ids, actor, provenance or self.provenance)
 
     @contextmanager
     def reading(self, actor: Actor) -> Iterator[Context]:
         with self.db.reader() as session:
-            yield Context(session, self.clock, self.policy, self.ids, actor, self.provenance, campaigns=self.detector)
+            yield Context(session, self.clock, self.policy, self.ids, actor, self.provenance)
 
     def run(self, actor: Actor, fn: Callable[Concatenate[Context, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a use case in its own transaction, retried once if the database aborted it to break a deadlock
@@ -83,11 +83,16 @@ class Fairflag:
         for attempt in (1, 2):
             try:
                 with self.unit_of_work(actor) as ctx:
-                    return fn(ctx, *args, **kwargs)
+                    result = fn(ctx, *args, **kwargs)
             except OperationalError as exc:
                 if attempt == 2 or not _retryable(exc):
                     raise
                 log.info("retrying %s after %s", getattr(fn, "__name__", fn), type(exc.orig).__name__)
+                continue
+            tail = ctx.session.info.pop(triagelog.TAIL, None)
+            if tail is not None:
+                self.consumer.committed(tail)  # wake the consumer, or (inline) drain up to what was appended
+            return result
         raise AssertionError("unreachable")
 
     def query(self, actor: Actor, fn: Callable[Concatenate[Context, P], T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -20,6 +22,16 @@ class Settings(BaseSettings):
         2.0, gt=0, description="How often the server's worker delivers webhooks and ends expired actions."
     )
     run_background: bool = Field(True, description="Run the delivery/expiry worker inside the server.")
+    triage_background: bool | None = Field(
+        None, description="Weigh reports (score, campaign detection, automatic restriction) in a background "
+        "consumer of the committed log, after the acknowledgement (`fairflag serve`). Off: each request that filed "
+        "reports drains the log before answering (one embedded process, tests). Unset: follows `run_background`.")
+    triage_poll_s: float = Field(
+        0.05, gt=0, le=5, description="How often the background consumer looks for other processes' commits (it is "
+        "woken at once by its own process's).")
+    wait_scored_timeout_s: float = Field(
+        5.0, gt=0, le=60, description="Longest a `?wait=scored` request waits for the consumer before answering "
+        "anyway (the report is committed either way).")
     auto_migrate: bool = Field(True, description="Apply pending migrations when the server starts.")
     max_body_bytes: int = Field(
         1024 * 1024, ge=1, description="Largest request body accepted; a larger one is refused with 413 before it "
@@ -27,3 +39,11 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(
         None, description="If set, GET /metrics wants `Authorization: Bearer <token>`; open otherwise (scrape it "
         "on a private network).")
+
+
+def default_workers(dialect: str, cpus: int | None = None) -> int:
+    """``fairflag serve``'s process count. SQLite: 1 (one writer: a second process only waits on its lock).
+    PostgreSQL: two per CPU, at most 4 (docs/throughput.md: more only share the same cores)."""
+    if dialect != "postgresql":
+        return 1
+    return max(1, min(4, 2 * (cpus or os.cpu_count() or 1)))

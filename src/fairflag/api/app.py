@@ -41,12 +41,18 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     settings = settings or Settings()
     core = core or Fairflag.from_settings(settings)
     worker = BackgroundWorker(core, interval_s=settings.background_interval_s) if settings.run_background else None
+    background_triage = settings.run_background if settings.triage_background is None else settings.triage_background
+    core.consumer.poll_s = settings.triage_poll_s
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.auto_migrate:
             core.migrate()
-        core.warm_campaign_detector()
+        if background_triage:
+            core.triage_inline = False  # acknowledged at commit; the consumer thread follows the log
+            core.consumer.start()  # takes the lease (PostgreSQL), rebuilds the detector, catches up
+        else:
+            core.warm_campaign_detector()
         if worker:
             worker.start()
         try:
@@ -54,6 +60,8 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
         finally:
             if worker:
                 worker.stop()
+            if background_triage:
+                core.consumer.stop()
 
     app = FastAPI(
         title="fairflag",
@@ -63,6 +71,7 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     )
     app.state.core = core
     app.state.worker = worker
+    app.state.wait_scored_timeout_s = settings.wait_scored_timeout_s
     errors.install(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     metrics.install(app, core, token=settings.metrics_token)

@@ -20,7 +20,7 @@ from sqlalchemy import Select, bindparam, select
 from fairflag.domain.enums import DecisionOutcome, ReportSource
 from fairflag.domain.events import EventKind
 from fairflag.engine import triage
-from fairflag.engine.campaigns import CampaignDetector, ReportObservation, Suspicion
+from fairflag.engine.campaigns import ReportObservation, Suspicion
 from fairflag.services import enforcement, reputation
 from fairflag.services.context import Context
 from fairflag.store.tables import (
@@ -83,9 +83,9 @@ def weigh_report(ctx: Context, report: Report, state: ReportState, subject: Subj
     if suspicion is not None:
         state.suspicion = {"score": round(suspicion.score, 4), "signals": suspicion.signals,
                            "group": suspicion.group_key, "campaign": suspicion.campaign_key}
-    if reputation.processing_suspended(ctx, report.reporter_id, report.reported_at):
-        # DSA Art. 23: stored as evidence (and seen by the campaign detector), but not counted.
-        state.processed = False
+    if not state.processed:
+        # DSA Art. 23 (decided at intake, services/reports.py): stored as evidence (and seen by the campaign
+        # detector), but not counted.
         evidence.unprocessed += 1
     elif report.source == ReportSource.automated.value:
         _count_classifier(ctx, report, state, evidence)
@@ -110,21 +110,6 @@ def _observe(ctx: Context, report: Report, subject: Subject, reporter: Account) 
     if ctx.campaigns is None or report.source == ReportSource.automated.value:
         return None
     return ctx.campaigns.observe(observation(report, subject, reporter))
-
-
-def warm_detector(ctx: Context, detector: CampaignDetector) -> int:
-    """Replay the window's stored human reports into a fresh detector, oldest first."""
-    since = ctx.now() - timedelta(seconds=ctx.policy.campaigns.window_s)
-    rows = ctx.session.execute(
-        select(Report, Subject, Account).join(Subject, Subject.id == Report.subject_id)
-        .join(Account, Account.id == Report.reporter_id)
-        .where(Report.reported_at >= since, Report.source != ReportSource.automated.value)
-        .order_by(Report.reported_at, Report.id)
-    ).all()
-    for report, subject, reporter in rows:
-        detector.observe(observation(report, subject, reporter))
-    detector.drain_changes()  # already persisted when they happened
-    return len(rows)
 
 
 def _count_classifier(ctx: Context, report: Report, state: ReportState, evidence: triage.CaseEvidence) -> None:
