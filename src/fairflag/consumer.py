@@ -80,6 +80,8 @@ class TriageConsumer:
         while True:
             n = self.step()
             total += n
+            if until is not None and self.state.position is not None and self.state.position >= until:
+                return total  # the common case inline: one consumer transaction after the caller's
             if n:
                 continue
             if until is None or self.core.query(SYSTEM, use_case.passed, until):

@@ -22,16 +22,6 @@ class Settings(BaseSettings):
         2.0, gt=0, description="How often the server's worker delivers webhooks and ends expired actions."
     )
     run_background: bool = Field(True, description="Run the delivery/expiry worker inside the server.")
-    triage_background: bool | None = Field(
-        None, description="Weigh reports (score, campaign detection, automatic restriction) in a background "
-        "consumer of the committed log, after the acknowledgement (`fairflag serve`). Off: each request that filed "
-        "reports drains the log before answering (one embedded process, tests). Unset: follows `run_background`.")
-    triage_poll_s: float = Field(
-        0.05, gt=0, le=5, description="How often the background consumer looks for other processes' commits (it is "
-        "woken at once by its own process's).")
-    wait_scored_timeout_s: float = Field(
-        5.0, gt=0, le=60, description="Longest a `?wait=scored` request waits for the consumer before answering "
-        "anyway (the report is committed either way).")
     auto_migrate: bool = Field(True, description="Apply pending migrations when the server starts.")
     max_body_bytes: int = Field(
         1024 * 1024, ge=1, description="Largest request body accepted; a larger one is refused with 413 before it "

@@ -41,8 +41,9 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     settings = settings or Settings()
     core = core or Fairflag.from_settings(settings)
     worker = BackgroundWorker(core, interval_s=settings.background_interval_s) if settings.run_background else None
-    background_triage = settings.run_background if settings.triage_background is None else settings.triage_background
-    core.consumer.poll_s = settings.triage_poll_s
+    # With the background worker (`fairflag serve`), triage follows the log in a consumer thread; without it
+    # (tests, an embedded app) each request that filed reports drains the log before answering.
+    background_triage = settings.run_background
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -71,7 +72,6 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     )
     app.state.core = core
     app.state.worker = worker
-    app.state.wait_scored_timeout_s = settings.wait_scored_timeout_s
     errors.install(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     metrics.install(app, core, token=settings.metrics_token)

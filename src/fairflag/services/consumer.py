@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, select, tuple_
 
 from fairflag.domain.enums import DecisionOutcome, ReportOutcome, ReportSource
 from fairflag.engine.campaigns import CampaignDetector
@@ -30,7 +30,6 @@ from fairflag.store.tables import Account, Decision, Report, ReportState, Subjec
 
 REPORT, DECISION = triagelog.REPORT, triagelog.DECISION
 BATCH = 50  # log rows per consumer transaction: bounded work per transaction, few commits under a flood
-_REPLAY_CLEARANCES = False
 _PER_UNIT_MEMOS = (platform._ADDED_ACCOUNTS, reputation._LOCKED, reputation._MISSING)
 
 
@@ -92,6 +91,8 @@ def _weigh(ctx: Context, report_id: str) -> float | None:
     assert state is not None and subject is not None and reporter is not None
     case = case_store.lock(ctx.session, report.case_id)
     triage.weigh_report(ctx, report, state, subject, case, reporter)
+    if case.id not in campaigns.sync(ctx):  # a campaign that grew on this case has just rescored it
+        triage.rescore(ctx, case, subject)
     if state.withdrawn_at is not None and case.status == "open":
         triage.withdraw(ctx, report, case, subject)  # withdrawn before it was weighed: it stops counting now
     return report.received_at.timestamp()
@@ -111,27 +112,27 @@ def rebuild(ctx: Context, state: DetectorState, upto: triagelog.Position) -> int
     detector = CampaignDetector(state.policy.campaigns)
     since = ctx.now() - timedelta(seconds=ctx.policy.campaigns.window_s)
     rows = ctx.session.execute(
-        select(TriageLog.kind, TriageLog.ref_id).where(
-            TriageLog.at >= since, tuple_(TriageLog.xid, TriageLog.seq) <= tuple_(upto[0], upto[1]))
+        select(TriageLog.kind, TriageLog.ref_id, Report, Subject, Account)
+        .outerjoin(Report, and_(TriageLog.kind == REPORT, Report.id == TriageLog.ref_id))
+        .outerjoin(Subject, Subject.id == Report.subject_id)
+        .outerjoin(Account, Account.id == Report.reporter_id)
+        .where(TriageLog.at >= since, tuple_(TriageLog.xid, TriageLog.seq) <= tuple_(upto[0], upto[1]))
         .order_by(TriageLog.xid, TriageLog.seq)
-    ).all()
-    for kind, ref_id in rows:
+    ).all()  # one query for the window's reports; decisions (rare) are read one by one
+    for kind, ref_id, report, subject, reporter in rows:
         if kind == REPORT:
-            found = ctx.session.execute(
-                select(Report, Subject, Account).join(Subject, Subject.id == Report.subject_id)
-                .join(Account, Account.id == Report.reporter_id).where(Report.id == ref_id)).first()
-            if found is not None and found[0].source != ReportSource.automated.value:
-                detector.observe(triage.observation(found[0], found[1], found[2]))
-        elif kind == DECISION and _REPLAY_CLEARANCES:
+            if report is not None and report.source != ReportSource.automated.value:
+                detector.observe(triage.observation(report, subject, reporter))
+        elif kind == DECISION:
             decision = ctx.session.get(Decision, ref_id)
             if decision is None or decision.outcome != DecisionOutcome.no_violation.value:
                 continue
-            subject = ctx.session.get(Subject, decision.subject_id)
-            assert subject is not None
+            cleared = ctx.session.get(Subject, decision.subject_id)
+            assert cleared is not None
             marked = set(ctx.session.scalars(
                 select(Report.reporter_id).join(ReportState, ReportState.report_id == Report.id)
-                .where(Report.subject_id == subject.id, ReportState.outcome == ReportOutcome.abusive.value)))
-            detector.observe_clearance(subject.id, subject.owner_id, decision.decided_at, marked)
+                .where(Report.subject_id == cleared.id, ReportState.outcome == ReportOutcome.abusive.value)))
+            detector.observe_clearance(cleared.id, cleared.owner_id, decision.decided_at, marked)
     detector.drain_changes()  # already persisted when they happened
     state.detector = detector
     state.position = upto

@@ -23,6 +23,7 @@ from fairflag.engine import triage
 from fairflag.engine.campaigns import ReportObservation, Suspicion
 from fairflag.services import enforcement, reputation
 from fairflag.services.context import Context
+from fairflag.services.protection import protecting_campaigns_query
 from fairflag.store.tables import (
     Account,
     Case,
@@ -48,8 +49,6 @@ class SubjectState:
 
 @cache
 def _subject_state_query() -> Select[Any]:
-    from fairflag.services.campaigns import protecting_campaigns_query
-
     subject_id = bindparam("subject_id")
     return select(
         enforcement.active_strikes_query(bindparam("owner_id"), bindparam("now", type_=UTCDateTime()))
@@ -93,8 +92,8 @@ def weigh_report(ctx: Context, report: Report, state: ReportState, subject: Subj
         _count_reporter(ctx, report, state, reporter, evidence, suspicion)
     # else: a reporter's further reports on the same case change nothing.
     case.evidence = evidence.to_json()
-    if case.id not in sync_campaigns(ctx):  # a campaign that grew on this case has just rescored it
-        rescore(ctx, case, subject)
+    # The caller then persists what the detector changed and rescores the case unless a campaign that grew on
+    # it did already (services/consumer.py: campaigns.sync, then rescore).
 
 
 def observation(report: Report, subject: Subject, reporter: Account | None) -> ReportObservation:
@@ -255,18 +254,6 @@ def _rereview(ctx: Context, case: Case, evidence: triage.CaseEvidence, case_surf
     ctx.record(EventKind.case_hold_released, "case", case.id,
                {"follows_decision_id": case.follows_decision_id, "because": verdict.reason})
     return {**info, "held_until": case.held_until.isoformat(), "released_because": verdict.reason}
-
-
-def sync_campaigns(ctx: Context) -> set[str]:
-    """Persist what the detector changed; returns the cases rescored on the way."""
-    if ctx.campaigns is None:
-        return set()
-    from fairflag.services.campaigns import persist_snapshot
-
-    rescored: set[str] = set()
-    for snapshot in ctx.campaigns.drain_changes():
-        rescored |= persist_snapshot(ctx, snapshot)
-    return rescored
 
 
 def regroup_case(ctx: Context, case: Case, members: set[str], campaign_key: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import BaseModel, Field
 
 from fairflag.api.deps import CoreDep, MetricsDep, PathId, PlatformActor
@@ -43,14 +43,14 @@ def upsert_subject(body: platform.SubjectIn, core: CoreDep, actor: PlatformActor
 WaitFor = Annotated[Literal["committed", "scored"], Query(
     description="`committed` (default): answer once the report is durable; scoring, campaign detection and "
     "automatic restriction follow in log order within a bounded lag. `scored`: answer once the triage consumer "
-    "has also weighed it (at most `FAIRFLAG_WAIT_SCORED_TIMEOUT_S`; the header `X-Fairflag-Scored` says "
-    "whether it was).")]
+    "has also weighed it (at most 5 s; the header `X-Fairflag-Scored` says whether it was).")]
+WAIT_SCORED_S = 5.0
 
 
 @router.post("/reports", status_code=status.HTTP_201_CREATED, summary="File a report on behalf of a user",
              responses={200: {"description": "A retry with the same idempotency key: the original report."}})
 def file_report(body: reports.ReportIn, core: CoreDep, actor: PlatformActor, metrics: MetricsDep,
-                request: Request, response: Response, wait: WaitFor = "committed") -> reports.ReportReceipt:
+                response: Response, wait: WaitFor = "committed") -> reports.ReportReceipt:
     metrics.count_received([body.source.value], "single")
     receipt = core.run(replace(actor, on_behalf_of=body.reporter_id), reports.file_report, body,
                        service_key_id=actor.id)
@@ -58,14 +58,14 @@ def file_report(body: reports.ReportIn, core: CoreDep, actor: PlatformActor, met
     if receipt.replayed:
         response.status_code = status.HTTP_200_OK
     if wait == "scored":
-        _wait_scored(core, request, response, [receipt.id])
+        _wait_scored(core, response, [receipt.id])
     return receipt
 
 
-def _wait_scored(core: Fairflag, request: Request, response: Response, report_ids: list[str]) -> None:
+def _wait_scored(core: Fairflag, response: Response, report_ids: list[str]) -> None:
     """Hold the answer until the consumer (of whichever process holds the lease) passed these reports."""
     target = core.query(SYSTEM, consumer.position_of, report_ids) if report_ids else None
-    scored = target is None or core.consumer.wait_passed(target, request.app.state.wait_scored_timeout_s)
+    scored = target is None or core.consumer.wait_passed(target, WAIT_SCORED_S)
     response.headers["X-Fairflag-Scored"] = "true" if scored else "false"
 
 
@@ -94,16 +94,16 @@ ReportLines = Annotated[list[reports.ReportIn], Body(min_length=1, max_length=ba
              "e.g. `3.reason`). Otherwise each line is filed as `POST /v1/reports` would file it, with its own "
              "idempotency key, and answers in order: `created`, `replayed`, or `error` with the usual error "
              "shape. A refused line never undoes the others; the accepted lines are committed together.")
-def file_reports(body: ReportLines, core: CoreDep, actor: PlatformActor, metrics: MetricsDep, request: Request,
-                 response: Response, wait: WaitFor = "committed") -> BatchResult:
+def file_reports(body: ReportLines, core: CoreDep, actor: PlatformActor, metrics: MetricsDep, response: Response,
+                 wait: WaitFor = "committed") -> BatchResult:
     metrics.count_received((line.source.value for line in body), "batch")
     outcomes = core.run(actor, batch.file_reports, body, service_key_id=actor.id)
     for outcome in outcomes:
         if isinstance(outcome, reports.ReportReceipt):
             metrics.count_acknowledged(outcome)
     if wait == "scored":
-        _wait_scored(core, request, response,
-                     [o.id for o in outcomes if isinstance(o, reports.ReportReceipt) and not o.replayed])
+        filed = [o.id for o in outcomes if isinstance(o, reports.ReportReceipt) and not o.replayed]
+        _wait_scored(core, response, filed)
     lines = [_line(i, outcome) for i, outcome in enumerate(outcomes)]
     return BatchResult(created=sum(x.result == "created" for x in lines),
                        replayed=sum(x.result == "replayed" for x in lines),
