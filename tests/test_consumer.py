@@ -20,6 +20,7 @@ from fairflag.services import consumer, platform, reports, reputation, triage
 from fairflag.services.context import SYSTEM, Actor, Context
 from fairflag.store import triagelog
 from fairflag.store.tables import Case, CaseReporter, ReportState, TriageLog
+from tests.support import CLI
 
 PLATFORM = Actor(ActorType.platform, "test")
 
@@ -175,3 +176,31 @@ def test_consumer_use_case_reports_its_backlog(core: Fairflag) -> None:
     assert behind == 1
     core.consumer.drain(until=_position(core, receipt.id))
     assert core.query(SYSTEM, consumer.backlog) == (0, 0.0)
+
+
+def test_the_server_acknowledges_at_commit_and_wait_scored_answers_after_the_consumer(core: Fairflag) -> None:
+    """As `fairflag serve` runs it: the consumer is a background thread; `?wait=scored` waits for it."""
+    from fastapi.testclient import TestClient
+
+    from fairflag.api.app import create_app
+    from fairflag.services import auth
+    from fairflag.settings import Settings
+
+    _subjects(core)
+    token = core.run(CLI, auth.create_service_key, "consumer test").token
+    key = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(Settings(run_background=True, auto_migrate=False), core=core)) as client:
+        assert core.triage_inline is False  # the consumer thread follows the log
+        r = client.post("/v1/reports?wait=scored", json=_swarm(0).model_dump(mode="json"), headers=key)
+        assert r.status_code == 201 and r.headers["X-Fairflag-Scored"] == "true", r.text
+        with core.db.reader() as s:
+            case = s.get(Case, r.json()["case_id"])
+            assert case is not None and case.reporter_count == 1  # weighed before the answer
+        r = client.post("/v1/reports/batch?wait=scored", json=[_swarm(i).model_dump(mode="json")
+                                                               for i in (1, 2, 3)], headers=key)
+        assert r.status_code == 200 and r.headers["X-Fairflag-Scored"] == "true", r.text
+        assert client.post("/v1/reports?wait=soon", json=_swarm(4).model_dump(mode="json"),
+                           headers=key).status_code == 422
+        metrics = client.get("/metrics").text
+        assert "fairflag_triage_lag_seconds_count 4.0" in metrics and "fairflag_triage_backlog 0.0" in metrics
+    assert core.consumer._thread is None  # stopped with the app

@@ -4,8 +4,8 @@ A position is ``(xid, seq)``. SQLite has one writer, so the rowid ``seq`` is com
 PostgreSQL hands out sequence values and transaction ids at write time, not at commit, so a row with a lower
 ``seq`` can commit after one with a higher ``seq``. Each row therefore carries the id of the transaction that
 wrote it (``pg_current_xact_id()``, the column's default), and :func:`after` only returns rows whose ``xid`` is
-below the oldest transaction still running (``pg_snapshot_xmin(pg_current_snapshot())``): every transaction
-below that bound has ended, so every row it will ever have is visible now, and no row can later appear before
+below the oldest transaction of this database still running (:data:`_BOUND`): every transaction below that
+bound that could write here has ended, so every row it will ever have is visible now, and no row can later appear before
 one already passed. The order ``(xid, seq)`` is fixed once written, so 1 or N processes see the same log.
 See docs/throughput.md.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal_column, or_, select, tuple_
+from sqlalchemy import and_, exists, func, insert, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from fairflag.store.tables import TriageCursor, TriageLog
@@ -27,7 +27,29 @@ REPORT = "report"  # kinds of log rows: a report filed (ref: its id)
 DECISION = "decision"  # a decision taken (ref: its id)
 
 _APPEND = insert(TriageLog).returning(TriageLog.xid, TriageLog.seq)
-_XMIN = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+# The oldest transaction *of this database* still running, else the next xid: no transaction that can still
+# write log rows here has an id below it. pg_current_snapshot() is the statement's snapshot, taken before
+# pg_stat_activity is read; backend_xid comes from the same process array as the snapshot's list of running
+# transactions, so a transaction of that list that no longer shows there had ended before this statement read
+# it (its rows are visible to the next statement), and one that started after the snapshot has an id >= its
+# xmax. backend_xid is 32 bits, the snapshot's ids 64 (compared modulo 2^32). A session whose details this role
+# may not read (another role without pg_read_all_stats) could be writing unseen: then the bound falls back to the
+# server's xmin, which waits for transactions of every database on the server (docs/throughput.md).
+_BOUND = text("""
+WITH s AS (SELECT pg_current_snapshot() AS snap),
+here AS (
+  SELECT backend_xid, query FROM pg_stat_activity
+  WHERE datname = current_database() AND pid <> pg_backend_pid()
+)
+SELECT CASE WHEN EXISTS (SELECT 1 FROM here WHERE query = '<insufficient privilege>')
+  THEN (SELECT pg_snapshot_xmin(snap)::text::bigint FROM s)
+  ELSE COALESCE(
+    (SELECT min(x::text::bigint) FROM s, pg_snapshot_xip(s.snap) AS x
+     WHERE x::text::bigint % 4294967296 IN (SELECT backend_xid::text::bigint FROM here
+                                              WHERE backend_xid IS NOT NULL)),
+    (SELECT pg_snapshot_xmax(snap)::text::bigint FROM s))
+END
+""")
 
 
 def append(session: Session, kind: str, ref_id: str, at: datetime) -> Position:
@@ -52,7 +74,8 @@ def after(session: Session, position: Position, limit: int) -> list[TriageLog]:
     """The next rows a consumer at ``position`` may pass, in log order (only finished transactions' rows)."""
     query = select(TriageLog).where(_later_than(position))
     if _is_postgres(session):
-        query = query.where(TriageLog.xid < _XMIN)
+        bound = int(session.execute(_BOUND).scalar_one())  # its own statement: rows are read after it
+        query = query.where(TriageLog.xid < bound)
     return list(session.scalars(query.order_by(TriageLog.xid, TriageLog.seq).limit(limit)))
 
 
