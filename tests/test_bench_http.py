@@ -26,3 +26,6 @@ def test_bench_http_files_reports_single_and_bulk_and_appends_its_figures(tmp_pa
         assert 0 < row["latency_ms_p50"] <= row["latency_ms_p95"] <= row["latency_ms_p99"]
         assert row["server_peak_rss_mb"] > 0 and len(row["load_average_before"]) == 3
         assert row["machine"] and row["measured_on"] and row["settings"]["reports_bound"] == 50
+        # the triage consumer caught up with every acknowledged report, and the lag was measured
+        assert row["workers"] == 1 and 0 <= row["triage_lag_ms_p50"] <= row["triage_lag_ms_p99"]
+        assert row["triage_lag_ms_p99"] <= row["triage_lag_ms_max"] and row["triage_catch_up_s"] >= 0

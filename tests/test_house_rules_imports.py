@@ -28,8 +28,6 @@ ROOT = "fairflag"
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 # Bottom first. A module belongs to the layer with the longest matching name (a package covers its modules).
-# fairflag.logs, fairflag.consumer and fairflag.reference arrive with the branches of the helpers "guard" and
-# "logconsumer"; a name here that no module has yet costs nothing.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("fairflag", "fairflag.clock", "fairflag.ids", "fairflag.settings", "fairflag.domain",
                     "fairflag.logs")),
@@ -51,13 +49,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("docs", ("fairflag.docgen", "fairflag.reference")),
 )
 
-# Issue 21's open item: five service modules still import each other, in a circle closed by imports inside
-# functions. Helper "logconsumer" is restructuring them; when the circle shrinks or goes, update or empty this
-# (the test fails until then, so the allowance cannot outlive the cycle).
-ALLOWED_CYCLES: tuple[frozenset[str], ...] = (
-    frozenset({"fairflag.services.campaigns", "fairflag.services.decisions", "fairflag.services.reports",
-               "fairflag.services.second_review", "fairflag.services.triage"}),
-)
+# Cycles allowed by name (none: the service modules' circle of issue 21 is gone; an entry here fails the test
+# once its cycle disappears, so an allowance cannot outlive the cycle).
+ALLOWED_CYCLES: tuple[frozenset[str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

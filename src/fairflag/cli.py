@@ -9,6 +9,7 @@ Help is plain text (no Rich panels) so that docs/cli.md can be generated from it
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -36,7 +37,7 @@ from fairflag.domain.errors import DomainError
 from fairflag.policy import Policy, PolicyError, load_policy
 from fairflag.services import auth
 from fairflag.services.context import Actor
-from fairflag.settings import Settings
+from fairflag.settings import Settings, default_workers
 from fairflag.store import migrate as store_migrate
 from fairflag.store.db import Database
 
@@ -206,9 +207,14 @@ def serve(
                                              help="Port to listen on. [default: $FAIRFLAG_PORT or 8000]")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="First migrate and, if the database is empty, seed the "
                                        "demo dataset; print demo credentials to try the API with.")] = False,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=64, show_default=False,
+        help="Server processes. [default: 1 on SQLite (one writer: more processes only wait for each other); "
+        "min(4, 2 x CPUs) on PostgreSQL]")] = None,
 ) -> None:
-    """Run the HTTP API (and the background worker) with uvicorn."""
+    """Run the HTTP API (and the background worker and triage consumer) with uvicorn."""
     settings = _settings(host=host, port=port)
+    processes = workers or default_workers(make_url(settings.database_url).get_backend_name())
     with _core(settings) as core:
         # Fail here, as one red line, rather than in the server's start-up with a traceback.
         if demo or settings.auto_migrate:
@@ -222,9 +228,17 @@ def serve(
             _print_summary(summary, base_url=_base_url(settings))
         from fairflag.api.app import create_app  # the web stack loads only for the server
 
-        uvicorn.run(create_app(settings, core=core), host=settings.host, port=settings.port,
-                    log_config=logs.config(settings.log_format, settings.log_level), access_log=False,
-                    timeout_keep_alive=int(settings.keepalive_timeout_s))
+        if processes == 1:
+            uvicorn.run(create_app(settings, core=core), host=settings.host, port=settings.port,
+                        log_config=logs.config(settings.log_format, settings.log_level), access_log=False,
+                        timeout_keep_alive=int(settings.keepalive_timeout_s))
+            return
+    # Several processes: each builds its app from the environment (migrated once, above). One of them holds
+    # the triage lease at a time (consumer.py); the others only acknowledge.
+    os.environ.update({"FAIRFLAG_DATABASE_URL": settings.database_url, "FAIRFLAG_AUTO_MIGRATE": "false"})
+    uvicorn.run("fairflag.api.app:create_app", factory=True, host=settings.host, port=settings.port,
+                workers=processes, log_config=logs.config(settings.log_format, settings.log_level), access_log=False,
+                timeout_keep_alive=int(settings.keepalive_timeout_s))
 
 
 @app.command()
@@ -464,6 +478,8 @@ def bench_http(
         "postgresql://postgres@127.0.0.1:5432/postgres"),
     out: Annotated[Path, typer.Option(help="Where to write the results (JSON, appended).")] = Path(
         "docs/benchmarks/http.json"),
+    workers: Annotated[int | None, typer.Option(min=1, max=64, show_default=False, help="Server processes "
+                                                "(`fairflag serve --workers`). [default: what serve picks]")] = None,
 ) -> None:
     """Run `fairflag serve` on a loopback port and drive it from a separate process over N connections."""
 
@@ -474,7 +490,7 @@ def bench_http(
     _stderr().print(f"benchmarking {database}, {connections} connections, up to {reports_n} reports or "
                     f"{seconds:g} s{f', batches of {bulk}' if bulk else ''}...")
     row = as_dict(run_http(database, connections=connections, reports_n=reports_n, seconds=seconds, bulk=bulk,
-                           pg_admin_url=pg_admin_url))
+                           pg_admin_url=pg_admin_url, workers=workers))
     _append_bench_row(out, row)
 
 

@@ -15,14 +15,13 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError
 
 from fairflag.clock import Clock, SystemClock
-from fairflag.engine.campaigns import CampaignDetector
 from fairflag.ids import IdFactory, RandomIds
 from fairflag.policy import Policy, load_policy
 from fairflag.services import pseudonyms
 from fairflag.services.context import SYSTEM, Actor, Context
 from fairflag.services.key_cache import VerifiedKeys
 from fairflag.settings import Settings
-from fairflag.store import migrate
+from fairflag.store import migrate, triagelog
 from fairflag.store.db import Database
 
 P = ParamSpec("P")
@@ -38,9 +37,13 @@ class Fairflag:
         self.clock = clock or SystemClock()
         self.ids = ids or RandomIds()
         self.provenance = provenance
-        # In-memory sliding-window state shared by every request of this process (see engine.campaigns);
-        # rebuilt from the stored reports of the window at start-up (warm_campaign_detector).
-        self.detector = CampaignDetector(policy.campaigns)
+        # Scoring, campaign detection and automatic restriction follow the committed log (consumer.py). Inline
+        # (the default), a unit of work that appended to it drains it before run() returns; `fairflag serve`
+        # runs the consumer as a background thread instead.
+        from fairflag.consumer import TriageConsumer
+
+        self.triage_inline = True
+        self.consumer = TriageConsumer(self)
         self.service_keys = VerifiedKeys()  # service keys verified in the last seconds (services.key_cache)
 
     @classmethod
@@ -53,24 +56,22 @@ class Fairflag:
         self.run(SYSTEM, lambda ctx: pseudonyms.pseudonym_for(ctx, "bootstrap"))
 
     def warm_campaign_detector(self) -> int:
-        """Feed the detector the stored reports of its window, so a restart does not forget a campaign.
-        Nothing to do on a database that is not migrated yet."""
-        from fairflag.services.triage import warm_detector
-
-        if not inspect(self.db.engine).has_table("reports"):
+        """Catch up with the committed log (rebuilding the detector from it first), so a restart neither
+        forgets a campaign nor leaves reports unweighed. Nothing to do on a database not migrated yet."""
+        if not inspect(self.db.engine).has_table("triage_cursor"):
             return 0
-        return self.query(SYSTEM, warm_detector, self.detector)
+        return self.consumer.drain()
 
     @contextmanager
     def unit_of_work(self, actor: Actor, provenance: str | None = None) -> Iterator[Context]:
         with self.db.unit_of_work() as session:
             yield Context(session, self.clock, self.policy, self.ids, actor, provenance or self.provenance,
-                          campaigns=self.detector, service_keys=self.service_keys)
+                          service_keys=self.service_keys)
 
     @contextmanager
     def reading(self, actor: Actor) -> Iterator[Context]:
         with self.db.reader() as session:
-            yield Context(session, self.clock, self.policy, self.ids, actor, self.provenance, campaigns=self.detector,
+            yield Context(session, self.clock, self.policy, self.ids, actor, self.provenance,
                           service_keys=self.service_keys)
 
     def run(self, actor: Actor, fn: Callable[Concatenate[Context, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -87,18 +88,24 @@ class Fairflag:
         for attempt in (1, 2):
             try:
                 with self.unit_of_work(actor) as ctx:
-                    return fn(ctx, *args, **kwargs)
+                    result = fn(ctx, *args, **kwargs)
             except OperationalError as exc:
                 if attempt == 2 or not _retryable(exc):
                     raise
                 log.info("retrying %s after %s", getattr(fn, "__name__", fn), type(exc.orig).__name__)
+                continue
+            tail = ctx.session.info.pop(triagelog.TAIL, None)
+            if tail is not None:
+                self.consumer.committed(tail)  # wake the consumer, or (inline) drain up to what was appended
+            return result
         raise AssertionError("unreachable")
 
     def count(self, actor: Actor, fn: Callable[Concatenate[Context, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a use case that only moves counters (rate limits) in a short transaction whose commit does not
         wait for the disk (``Database.counter_unit``); a lost counter only forgives a limit for a moment."""
         with self.db.counter_unit() as session:
-            ctx = Context(session, self.clock, self.policy, self.ids, actor, self.provenance, campaigns=self.detector)
+            ctx = Context(session, self.clock, self.policy, self.ids, actor, self.provenance,
+                          service_keys=self.service_keys)
             return fn(ctx, *args, **kwargs)
 
     def query(self, actor: Actor, fn: Callable[Concatenate[Context, P], T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from pydantic import Field
@@ -45,3 +46,11 @@ class Settings(BaseSettings):
         "logger, message, request_id; access lines add method, path, status and duration_ms) or `text`.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="`fairflag serve`'s "
                                                                     "log level.")
+
+
+def default_workers(dialect: str, cpus: int | None = None) -> int:
+    """``fairflag serve``'s process count. SQLite: 1 (one writer: a second process only waits on its lock).
+    PostgreSQL: two per CPU, at most 4 (docs/throughput.md: more only share the same cores)."""
+    if dialect != "postgresql":
+        return 1
+    return max(1, min(4, 2 * (cpus or os.cpu_count() or 1)))

@@ -41,12 +41,19 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
     settings = settings or Settings()
     core = core or Fairflag.from_settings(settings)
     worker = BackgroundWorker(core, interval_s=settings.background_interval_s) if settings.run_background else None
+    # With the background worker (`fairflag serve`), triage follows the log in a consumer thread; without it
+    # (tests, an embedded app) each request that filed reports drains the log before answering.
+    background_triage = settings.run_background
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.auto_migrate:
             core.migrate()
-        core.warm_campaign_detector()
+        if background_triage:
+            core.triage_inline = False  # acknowledged at commit; the consumer thread follows the log
+            core.consumer.start()  # takes the lease (PostgreSQL), rebuilds the detector, catches up
+        else:
+            core.warm_campaign_detector()
         if worker:
             worker.start()
         try:
@@ -54,6 +61,8 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
         finally:
             if worker:
                 worker.stop()
+            if background_triage:
+                core.consumer.stop()
 
     app = FastAPI(
         title="fairflag",

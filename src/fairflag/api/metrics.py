@@ -22,12 +22,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fairflag.api.responses import SafeJSONResponse, error_body
 from fairflag.core import Fairflag
-from fairflag.services import ops
+from fairflag.services import consumer, ops
 from fairflag.services.context import SYSTEM
 from fairflag.services.reports import ReportReceipt
 
 # Latency buckets around the intake's targets (p99 < 50 ms), out to slow console pages.
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Triage lag buckets around its target (p99 < 1 s under the flood).
+_LAG_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
 class Metrics:
@@ -45,6 +47,11 @@ class Metrics:
         self.latency = Histogram("fairflag_http_request_duration_seconds", "Time to answer an HTTP request, by "
                                  "method, route template and status class.", ["method", "route", "status"],
                                  buckets=_BUCKETS, registry=self.registry)
+        self.triage_lag = Histogram("fairflag_triage_lag_seconds", "Time from a report's acknowledgement to the "
+                                    "end of its weighing by this process's triage consumer (scored, campaign "
+                                    "detection, automatic restriction).", buckets=_LAG_BUCKETS,
+                                    registry=self.registry)
+        core.consumer.lag_observers.append(self.triage_lag.observe)
         self.registry.register(_StoreCollector(core))
 
     def register(self, collector: Collector) -> None:
@@ -99,7 +106,14 @@ class _StoreCollector(Collector):
         lag = GaugeMetricFamily("fairflag_webhook_lag_seconds", "Age of the oldest action or outcome that an "
                                 "active webhook endpoint has not received yet (0 when none waits).")
         lag.add_metric([], snap.webhook_lag_s)
-        yield from (depth, oldest, overdue, missed, decisions, dead, pending, lag)
+        behind, waited = self.core.query(SYSTEM, consumer.backlog)
+        backlog = GaugeMetricFamily("fairflag_triage_backlog", "Committed log rows (reports, decisions) the triage "
+                                    "consumer has not passed yet.")
+        backlog.add_metric([], behind)
+        age = GaugeMetricFamily("fairflag_triage_backlog_oldest_age_seconds", "How long ago the oldest log row not "
+                                "yet passed happened (0: none waits).")
+        age.add_metric([], waited)
+        yield from (depth, oldest, overdue, missed, decisions, dead, pending, lag, backlog, age)
 
 
 class LatencyMiddleware:

@@ -35,14 +35,18 @@ from typing import Any
 
 import httpx
 import numpy as np
+from sqlalchemy import select
 
 from fairflag.bench.intake import _today
+from fairflag.clock import SystemClock
 from fairflag.core import Fairflag
 from fairflag.domain.enums import ActorType
 from fairflag.policy import load_policy
 from fairflag.services import auth, platform
 from fairflag.services.context import Actor, Context
+from fairflag.settings import default_workers
 from fairflag.store.db import Database
+from fairflag.store.tables import TriageCursor, TriageLog
 
 BENCH = Actor(ActorType.cli, "bench")
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -70,6 +74,11 @@ class HttpResult:
     pg_backend_peak_rss_mb: float
     load_average_before: list[float]
     load_average_after: list[float]
+    workers: int = 1
+    triage_lag_ms_p50: float = 0.0  # acknowledgement received by the client -> the consumer's cursor passed it
+    triage_lag_ms_p99: float = 0.0
+    triage_lag_ms_max: float = 0.0
+    triage_catch_up_s: float = 0.0  # after the last answer, until the consumer passed everything
     settings: dict[str, Any] = field(default_factory=dict)
     machine: str = ""
     measured_on: str = ""
@@ -100,6 +109,8 @@ async def _drive(base_url: str, token: str, connections: int, reports_n: int, se
                  n_subjects: int, seed: int) -> dict[str, Any]:
     lines = _lines(seed, n_subjects)
     latencies: list[float] = []
+    acked: dict[str, float] = {}  # report id -> when its acknowledgement arrived (wall clock, for the triage lag)
+    clock = SystemClock()
     statuses: Counter[str] = Counter()
     line_errors: Counter[str] = Counter()
     sent = filed = 0
@@ -125,20 +136,23 @@ async def _drive(base_url: str, token: str, connections: int, reports_n: int, se
                     continue
                 latencies.append((time.perf_counter() - t0) * 1000)
                 statuses[str(r.status_code)] += 1
+                at = clock.now().timestamp()
                 if bulk and r.status_code == 200:
                     for line in r.json()["lines"]:
                         if line["result"] == "error":
                             line_errors[str(line["status"])] += 1
                         else:
                             filed += 1
+                            acked[line["report"]["id"]] = at
                 elif r.is_success:
                     filed += 1
+                    acked[r.json()["id"]] = at
 
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(connections)))
         elapsed = time.perf_counter() - began
     return {"latencies": latencies, "statuses": dict(statuses), "line_errors": dict(line_errors),
-            "filed": filed, "seconds": elapsed}
+            "filed": filed, "seconds": elapsed, "acked": acked}
 
 
 def _load_process(queue: Any, *args: Any) -> None:
@@ -236,13 +250,74 @@ class _PgBackendWatch:
                     self.peaks[pid] = max(self.peaks.get(pid, 0.0), _peak_rss_mb(pid))
 
 
+class _CursorWatch:
+    """Samples the triage consumer's cursor every ``every_s`` (whichever server process holds the lease), so
+    each report's lag (received -> passed) is known to within one sample, without touching the server."""
+
+    def __init__(self, url: str, every_s: float = 0.02) -> None:
+        self.db = Database(url)
+        self.clock = SystemClock()  # the server's clock too: received_at is compared with it
+        self.every_s = every_s
+        self.samples: list[tuple[float, int, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _CursorWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _read(self) -> tuple[int, int]:
+        with self.db.engine.connect() as conn:
+            row = conn.execute(select(TriageCursor.xid, TriageCursor.seq)).one()
+        return int(row[0]), int(row[1])
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            xid, seq = self._read()
+            self.samples.append((self.clock.now().timestamp(), xid, seq))
+
+    def catch_up(self, timeout_s: float = 300.0) -> float:
+        """Seconds until the cursor reached the log's last row (visible now)."""
+        began = time.monotonic()
+        with self.db.engine.connect() as conn:
+            last = conn.execute(select(TriageLog.xid, TriageLog.seq).order_by(TriageLog.xid.desc(),
+                                                                               TriageLog.seq.desc()).limit(1)).first()
+        while last is not None and self._read() < (int(last[0]), int(last[1])):
+            if time.monotonic() - began > timeout_s:
+                break
+            time.sleep(self.every_s)
+        return time.monotonic() - began
+
+    def lags_ms(self, acked: dict[str, float]) -> list[float]:
+        """Per acknowledged report: the first sample at which the cursor had passed it, minus the moment the
+        load generator received its acknowledgement."""
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(select(TriageLog.xid, TriageLog.seq, TriageLog.ref_id)
+                                .order_by(TriageLog.xid, TriageLog.seq)).all()
+        self.db.dispose()
+        lags, k = [], 0
+        for xid, seq, ref in rows:  # log order, and the cursor only moves forward: one merge pass
+            while k < len(self.samples) and (self.samples[k][1], self.samples[k][2]) < (xid, seq):
+                k += 1
+            if k == len(self.samples):
+                break
+            if ref in acked:
+                lags.append(max(0.0, (self.samples[k][0] - acked[ref]) * 1000))
+        return lags
+
+
 @contextmanager
-def _server(url: str, scratch: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def _server(url: str, scratch: Path, workers: int | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = _free_port()
     env = {**os.environ, "FAIRFLAG_DATABASE_URL": url, "FAIRFLAG_HOST": "127.0.0.1", "FAIRFLAG_PORT": str(port),
            "FAIRFLAG_PUBLIC_TRANSPARENCY": "false"}
     log = (scratch / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-c", "from fairflag.cli import app; app()", "serve"],
+    proc = subprocess.Popen([sys.executable, "-c", "from fairflag.cli import app; app()", "serve",
+                             *(["--workers", str(workers)] if workers else [])],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -282,6 +357,15 @@ def _result_of(loader: Any, queue: Any, *, timeout: float) -> dict[str, Any]:
     raise RuntimeError("the load generator did not finish in time")
 
 
+def _children(pid: int) -> list[int]:
+    """The server's worker processes (uvicorn --workers), for their peak memory."""
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
 def _git_commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
@@ -292,13 +376,15 @@ def _git_commit() -> str:
 
 
 def run_http(database: str = "sqlite", *, connections: int = 4, reports_n: int = 20_000, seconds: float = 20.0,
-             bulk: int = 0, n_subjects: int = 500, seed: int = 7, pg_admin_url: str = PG_ADMIN_URL) -> HttpResult:
+             bulk: int = 0, n_subjects: int = 500, seed: int = 7, pg_admin_url: str = PG_ADMIN_URL,
+             workers: int | None = None) -> HttpResult:
     if database not in ("sqlite", "postgresql"):
         raise ValueError("database must be sqlite or postgresql")
     with tempfile.TemporaryDirectory() as tmp, _scratch_database(database, Path(tmp), pg_admin_url) as url:
         scratch = Path(tmp)
         token = _prepare(url, n_subjects, seed)
-        with _server(url, scratch) as (base, server):
+        processes = workers or default_workers(database)
+        with _server(url, scratch, workers) as (base, server), _CursorWatch(url) as cursor:
             load_before = [round(x, 2) for x in os.getloadavg()]
             ctx = multiprocessing.get_context("spawn")
             queue = ctx.Queue()
@@ -316,8 +402,10 @@ def run_http(database: str = "sqlite", *, connections: int = 4, reports_n: int =
                     loader.kill()
                 if watch:
                     watch.__exit__()
+            catch_up = cursor.catch_up()
             load_after = [round(x, 2) for x in os.getloadavg()]
-            server_rss = _peak_rss_mb(server.pid)
+            server_rss = _peak_rss_mb(server.pid) + sum(_peak_rss_mb(child) for child in _children(server.pid))
+        lags = np.array(cursor.lags_ms(out["acked"]) or [0.0])
     lat = np.array(out["latencies"] or [0.0])
     filed = out["filed"]
     peaks = watch.peaks if watch else {}
@@ -329,10 +417,15 @@ def run_http(database: str = "sqlite", *, connections: int = 4, reports_n: int =
         latency_ms_p99=round(float(np.percentile(lat, 99)), 2), statuses=out["statuses"],
         line_errors=out["line_errors"], server_peak_rss_mb=round(server_rss, 1), pg_backends=len(peaks),
         pg_backend_peak_rss_mb=round(max(peaks.values(), default=0.0), 1),
-        load_average_before=load_before, load_average_after=load_after,
+        load_average_before=load_before, load_average_after=load_after, workers=processes,
+        triage_lag_ms_p50=round(float(np.percentile(lags, 50)), 1),
+        triage_lag_ms_p99=round(float(np.percentile(lags, 99)), 1), triage_lag_ms_max=round(float(lags.max()), 1),
+        triage_catch_up_s=round(catch_up, 2),
         settings={"reports_bound": reports_n, "seconds_bound": seconds, "subjects": n_subjects,
-                  "swarm_subjects": SWARM_SUBJECTS, "swarm_share": 0.3, "seed": seed, "server": "fairflag serve "
-                  "(one uvicorn process, access log on, background worker on)", "client": "httpx.AsyncClient, "
+                  "swarm_subjects": SWARM_SUBJECTS, "swarm_share": 0.3, "seed": seed, "server": f"fairflag serve "
+                  f"({processes} uvicorn process(es), access log on, background worker and triage consumer on)",
+                  "triage_lag": "acknowledgement at the client -> first cursor sample past the report (every 20 ms)",
+                  "client": "httpx.AsyncClient, "
                   "separate process"},
         machine=f"{os.cpu_count()} cores {host.machine()} {host.system()}, python {host.python_version()}",
         measured_on=_today(), git_commit=_git_commit(),

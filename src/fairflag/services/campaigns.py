@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, and_, delete, distinct, func, select
+from sqlalchemy import and_, delete, distinct, func, select
 from sqlalchemy import case as sql_case
 
 from fairflag.delivery import events as delivered
@@ -23,10 +23,17 @@ from fairflag.domain.enums import CampaignStatus, CaseStatus, DecisionOutcome, R
 from fairflag.domain.errors import Conflict, NotFound
 from fairflag.domain.events import EventKind
 from fairflag.engine.campaigns import CampaignSnapshot, community_verdict
-from fairflag.services import queue, reputation, validation
+from fairflag.services import decisions, platform, queue, reports, reputation, triage, validation
 from fairflag.services.context import SYSTEM, Context
 from fairflag.services.inputs import Input, Statement
 from fairflag.services.permissions import READERS, SENIORS, require_role
+from fairflag.services.protection import (  # noqa: F401 (re-exported: the campaign statuses' meaning)
+    FLAGGING,
+    PROTECTING,
+    UNDECIDED,
+    protecting_campaigns_query,
+    reported_by_members,
+)
 from fairflag.services.pseudonyms import pseudonym_for
 from fairflag.store.rows import insert_missing, insert_new
 from fairflag.store.tables import (
@@ -83,42 +90,19 @@ class BulkDismissOut(BaseModel):
     skipped_cases: list[str] = Field(description="Held by another moderator right now; decide them one by one.")
 
 
-# A demoted campaign (a community that was right) still protects its targets from automatic restriction by
-# its reports and still asks for a second review, as before: demotion changes who is flagged as a coordinated
-# reporter, never what waits for review (a ring demoted on its camouflage must not gain by it).
-PROTECTING = (CampaignStatus.detected.value, CampaignStatus.confirmed.value, CampaignStatus.demoted.value)
-# Campaigns whose members are flagged as coordinated reporters (misuse handling, the reporter view).
-FLAGGING = (CampaignStatus.detected.value, CampaignStatus.confirmed.value)
-# Campaigns outcomes may still move between detected and demoted (a senior's decision is final).
-UNDECIDED = (CampaignStatus.detected.value, CampaignStatus.demoted.value)
-
-
-def protecting_campaigns_query(subject_id: Any) -> Select[tuple[str]]:
-    return (
-        select(Campaign.id).join(CampaignTarget, CampaignTarget.campaign_id == Campaign.id)
-        .where(CampaignTarget.subject_id == subject_id, Campaign.status.in_(PROTECTING))
-    )
-
-
-def reported_by_members(ctx: Context, case_id: str) -> bool:
-    """Whether someone counted on this case is a member of a detected (or confirmed) campaign, whether or not
-    the subject became one of its targets (a target needs two members; a spread-out attack gives most
-    subjects one). O(the case's reporters), indexed."""
-    stmt = (
-        select(CaseReporter.reporter_id)
-        .join(CampaignMember, CampaignMember.reporter_id == CaseReporter.reporter_id)
-        .join(Campaign, Campaign.id == CampaignMember.campaign_id)
-        .where(CaseReporter.case_id == case_id, Campaign.status.in_(PROTECTING))
-        .limit(1)
-    )
-    return ctx.session.scalar(stmt) is not None
+def sync(ctx: Context) -> set[str]:
+    """Persist what the detector changed; returns the cases rescored on the way."""
+    if ctx.campaigns is None:
+        return set()
+    rescored: set[str] = set()
+    for snapshot in ctx.campaigns.drain_changes():
+        rescored |= persist_snapshot(ctx, snapshot)
+    return rescored
 
 
 def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
     """Record a detected cluster (or its growth); protect and regroup newly covered targets. Returns the
     open cases it rescored."""
-    from fairflag.services.triage import regroup_case, rescore
-
     campaign = ctx.session.scalars(select(Campaign).where(Campaign.detector_key == snap.key)).first()
     created = False
     if campaign is None:
@@ -198,8 +182,8 @@ def persist_snapshot(ctx: Context, snap: CampaignSnapshot) -> set[str]:
         subject = ctx.session.get(Subject, case.subject_id)
         if subject is None:
             continue
-        regroup_case(ctx, case, members, snap.key)
-        rescore(ctx, case, subject)
+        triage.regroup_case(ctx, case, members, snap.key)
+        triage.rescore(ctx, case, subject)
         rescored.add(case.id)
     return rescored
 
@@ -308,8 +292,6 @@ def confirm(ctx: Context, campaign_id: str, body: CampaignDecisionIn) -> Campaig
 
 def _open_member_cases(ctx: Context, campaign: Campaign, members: list[str]) -> None:
     """One report_abuse report per member account, for a person to review (never an automatic sanction)."""
-    from fairflag.services import platform, reports
-
     platform.ensure_account(ctx, SYSTEM_REPORTER, "reporter_id")
     for member in members:
         if ctx.session.get(Subject, member) is None:
@@ -331,8 +313,6 @@ def dismiss(ctx: Context, campaign_id: str, body: CampaignDecisionIn) -> Campaig
 
 def dismiss_cases(ctx: Context, campaign_id: str, body: BulkDismissIn) -> BulkDismissOut:
     """A senior closes every open case the campaign targets as "no violation", in one decision."""
-    from fairflag.services import decisions
-
     require_role(ctx.actor, SENIORS, "dismissing a campaign's cases")
     validation.text(ctx.policy, body.statement, "statement", required=True)
     campaign = _get(ctx, campaign_id)
@@ -381,13 +361,11 @@ def after_decision(ctx: Context, subject: Subject, violation: bool) -> None:
     campaigns (:func:`_vindicate`): nothing they filed was in bad faith.
     """
     if not violation and ctx.campaigns is not None:
-        from fairflag.services.triage import sync_campaigns
-
         marked = set(ctx.session.scalars(
             select(Report.reporter_id).join(ReportState, ReportState.report_id == Report.id)
             .where(Report.subject_id == subject.id, ReportState.outcome == ReportOutcome.abusive.value)))
         ctx.campaigns.observe_clearance(subject.id, subject.owner_id, ctx.now(), marked)
-        sync_campaigns(ctx)
+        sync(ctx)
     reporters = select(Report.reporter_id).where(Report.subject_id == subject.id)
     campaign_ids = ctx.session.scalars(
         select(CampaignMember.campaign_id).join(Campaign, Campaign.id == CampaignMember.campaign_id)

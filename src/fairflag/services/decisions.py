@@ -16,11 +16,12 @@ from fairflag.domain.errors import InvalidInput
 from fairflag.domain.events import EventKind
 from fairflag.engine import credibility as cred
 from fairflag.engine.second_review import Trigger, TriggerCode
-from fairflag.services import campaigns, enforcement, reputation, second_review, triage, validation
+from fairflag.services import enforcement, reputation, second_review, triage, validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import Input, Integer, Label, Statement, when
 from fairflag.services.permissions import MODERATORS, require_role
 from fairflag.store import cases as case_store
+from fairflag.store import triagelog
 from fairflag.store.tables import Case, Decision, EnforcementAction, Report, ReportState, Subject
 
 REPORTS_RESOLVED = delivered.EventType.reports_resolved
@@ -157,7 +158,9 @@ def decide(ctx: Context, case_id: str, body: DecisionIn) -> DecisionOut | Second
         ctx, case, subject, body, decision_id=decision_id, moderator=moderator,
         extra={"second_review": reviewed} if reviewed else None)
     set_report_outcomes(ctx, case, decision, body.report_outcomes, rows=rows)
-    campaigns.after_decision(ctx, subject, body.outcome is DecisionOutcome.violation)  # the label follows outcomes
+    # What the decision says about the campaigns behind the subject (campaigns.after_decision) follows the commit,
+    # in log order, in the triage consumer, which holds the detector (services/consumer.py).
+    triagelog.append(ctx.session, triagelog.DECISION, decision.id, ctx.now())
     if automatic is not None:
         # The review replaces the restriction that was pending it (a violation brings its own actions).
         enforcement.lift(ctx, automatic, f"reviewed: {decision.outcome}")

@@ -20,7 +20,7 @@ from fairflag.services import platform, ratelimits, reputation, triage, validati
 from fairflag.services.context import Context
 from fairflag.services.inputs import ExternalId, Input, Label, Number, Text, Time, Url, when
 from fairflag.services.platform import ensure_account
-from fairflag.store import appends, locks
+from fairflag.store import appends, locks, triagelog
 from fairflag.store import cases as case_store
 from fairflag.store.tables import Account, Case, Report, ReportState, Subject
 
@@ -158,13 +158,11 @@ def _file_new(ctx: Context, body: ReportIn, digest: str, service_key_id: str | N
     if subject is None:
         raise UnknownSubject("no such subject; describe it first (POST /v1/subjects)", field="subject_id")
     reporter = ensure_account(ctx, body.reporter_id, "reporter_id")
-    new_reporter = platform.added_in_this_unit(ctx, reporter.id)
-    if new_reporter:
+    if platform.added_in_this_unit(ctx, reporter.id):
         reputation.no_record_yet(ctx, reporter.id)
     source_detail = _source_detail(body, reporter)
 
     case = case_store.open_case_for_subject(ctx.session, subject.id)
-    new_case = case is None
     if case is None:
         case = _open_case(ctx, subject, reported_at)
 
@@ -175,9 +173,14 @@ def _file_new(ctx: Context, body: ReportIn, digest: str, service_key_id: str | N
         received_at=ctx.now(), service_key_id=service_key_id, idempotency_key=body.idempotency_key,
         request_hash=digest, policy_version=policy.full_version,
     )
+    # DSA Art. 23: a suspended reporter's report is stored (evidence, campaign detection) but not counted; the
+    # receipt says so at once, and the consumer reads it from here.
+    processed = not reputation.processing_suspended(ctx, reporter.id, reported_at)
     state = ReportState(report_id=report.id, outcome=ReportOutcome.pending.value, withdrawn_at=None, decision_id=None,
-                        updated_at=ctx.now(), processed=True, weight=0.0, group_key=None, suspicion={})
+                        updated_at=ctx.now(), processed=processed, weight=0.0, group_key=None, suspicion={})
     appends.add(ctx.session, report, state)  # inserted without the ORM's flush (store/appends.py)
+    # Weighing follows the commit, in log order (services/consumer.py): the report is acknowledged once durable.
+    triagelog.append(ctx.session, triagelog.REPORT, report.id, reported_at)
     ctx.record(
         EventKind.report_filed, "report", report.id,
         {"case_id": case.id, "subject_id": subject.id, "reporter_id": reporter.id, "reason": body.reason,
@@ -185,7 +188,6 @@ def _file_new(ctx: Context, body: ReportIn, digest: str, service_key_id: str | N
         occurred_at=reported_at,
     )
     case_store.transition(ctx.session, case, case_rules.ReportAttached(report.id, ctx.now()))
-    triage.weigh_report(ctx, report, state, subject, case, reporter, first_on_case=new_case or new_reporter)
     return receipt(ctx, report, replayed=False, state=state)
 
 

@@ -7,8 +7,9 @@ from fairflag.domain.enums import DecisionOutcome
 from fairflag.engine import second_review
 from fairflag.engine.second_review import Trigger
 from fairflag.engine.triage import CaseEvidence
-from fairflag.services import campaigns, triage
+from fairflag.services import triage
 from fairflag.services.context import Context
+from fairflag.services.protection import reported_by_members
 from fairflag.store.tables import Case, Subject
 
 
@@ -20,7 +21,7 @@ def trigger(ctx: Context, case: Case, subject: Subject, outcome: DecisionOutcome
     state = triage.subject_state(ctx, subject)
     evidence = CaseEvidence.from_json(case.evidence)
     if policy.second_review.on_protected_subjects and second_review.campaign_waiver(evidence, policy) is None and (
-            state.protected or campaigns.reported_by_members(ctx, case.id)):
+            state.protected or reported_by_members(ctx, case.id)):
         return second_review.CAMPAIGN
     if (case.priority_components or {}).get("rereview", {}).get("relook"):
         return second_review.RELOOK

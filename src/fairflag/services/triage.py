@@ -20,9 +20,10 @@ from sqlalchemy import Select, bindparam, distinct, func, select
 from fairflag.domain.enums import CaseStatus, DecisionOutcome, ReportSource
 from fairflag.domain.events import EventKind
 from fairflag.engine import triage
-from fairflag.engine.campaigns import CampaignDetector, ReportObservation, Suspicion
+from fairflag.engine.campaigns import ReportObservation, Suspicion
 from fairflag.services import enforcement, reputation
 from fairflag.services.context import Context
+from fairflag.services.protection import protecting_campaigns_query
 from fairflag.store import appends
 from fairflag.store.tables import (
     Account,
@@ -49,8 +50,6 @@ class SubjectState:
 
 @cache
 def _subject_state_query() -> Select[Any]:
-    from fairflag.services.campaigns import protecting_campaigns_query
-
     subject_id = bindparam("subject_id")
     return select(
         enforcement.active_strikes_query(bindparam("owner_id"), bindparam("now", type_=UTCDateTime()))
@@ -105,9 +104,9 @@ def weigh_report(ctx: Context, report: Report, state: ReportState, subject: Subj
     if suspicion is not None:
         state.suspicion = {"score": round(suspicion.score, 4), "signals": suspicion.signals,
                            "group": suspicion.group_key, "campaign": suspicion.campaign_key}
-    if reputation.processing_suspended(ctx, report.reporter_id, report.reported_at):
-        # DSA Art. 23: stored as evidence (and seen by the campaign detector), but not counted.
-        state.processed = False
+    if not state.processed:
+        # DSA Art. 23 (decided at intake, services/reports.py): stored as evidence (and seen by the campaign
+        # detector), but not counted.
         evidence.unprocessed += 1
     elif report.source == ReportSource.automated.value:
         _count_classifier(ctx, report, state, evidence)
@@ -115,8 +114,8 @@ def weigh_report(ctx: Context, report: Report, state: ReportState, subject: Subj
         _count_reporter(ctx, report, state, reporter, evidence, suspicion)
     # else: a reporter's further reports on the same case change nothing.
     case.evidence = evidence.to_json()
-    if case.id not in sync_campaigns(ctx):  # a campaign that grew on this case has just rescored it
-        rescore(ctx, case, subject)
+    # The caller then persists what the detector changed and rescores the case unless a campaign that grew on
+    # it did already (services/consumer.py: campaigns.sync, then rescore).
 
 
 def observation(report: Report, subject: Subject, reporter: Account | None) -> ReportObservation:
@@ -132,21 +131,6 @@ def _observe(ctx: Context, report: Report, subject: Subject, reporter: Account) 
     if ctx.campaigns is None or report.source == ReportSource.automated.value:
         return None
     return ctx.campaigns.observe(observation(report, subject, reporter))
-
-
-def warm_detector(ctx: Context, detector: CampaignDetector) -> int:
-    """Replay the window's stored human reports into a fresh detector, oldest first."""
-    since = ctx.now() - timedelta(seconds=ctx.policy.campaigns.window_s)
-    rows = ctx.session.execute(
-        select(Report, Subject, Account).join(Subject, Subject.id == Report.subject_id)
-        .join(Account, Account.id == Report.reporter_id)
-        .where(Report.reported_at >= since, Report.source != ReportSource.automated.value)
-        .order_by(Report.reported_at, Report.id)
-    ).all()
-    for report, subject, reporter in rows:
-        detector.observe(observation(report, subject, reporter))
-    detector.drain_changes()  # already persisted when they happened
-    return len(rows)
 
 
 def _count_classifier(ctx: Context, report: Report, state: ReportState, evidence: triage.CaseEvidence) -> None:
@@ -328,18 +312,6 @@ def _clearances(ctx: Context, case: Case) -> int:
     follow-up, when its reporters first reach ``relook_min_reporters``; the answer is kept with the case)."""
     since = ctx.now() - timedelta(seconds=ctx.policy.rereview.window_s)
     return int(ctx.session.scalar(_CLEARANCES, {"subject_id": case.subject_id, "since": since}) or 0)
-
-
-def sync_campaigns(ctx: Context) -> set[str]:
-    """Persist what the detector changed; returns the cases rescored on the way."""
-    if ctx.campaigns is None:
-        return set()
-    from fairflag.services.campaigns import persist_snapshot
-
-    rescored: set[str] = set()
-    for snapshot in ctx.campaigns.drain_changes():
-        rescored |= persist_snapshot(ctx, snapshot)
-    return rescored
 
 
 def regroup_case(ctx: Context, case: Case, members: set[str], campaign_key: str) -> int:

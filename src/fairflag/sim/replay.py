@@ -196,24 +196,26 @@ class FairflagEngine:
         )
         accounts, subject = self._pending(ev.subject, ev.reporter)
         try:
-            report_id, priority = self.core.run(PLATFORM, self._file, body, accounts, subject)
+            report_id, case_id = self.core.run(PLATFORM, self._file, body, accounts, subject)
         except DomainError as exc:
             raise EventsError(ev.line, f"fairflag refused the report: {exc.message}"
                               + (f" ({exc.field})" if exc.field else ""), self.stream.source) from exc
         self._described(ev.subject, accounts, subject)
         self.keys[report_id] = key
         self.ids[key] = report_id
-        if ev.subject in self.traces:
-            self.traces[ev.subject].append((ev.t, priority))
+        if ev.subject in self.traces:  # scored by the triage consumer, drained when the unit of work committed
+            self.traces[ev.subject].append((ev.t, self._priority(case_id)))
         return []  # restrictions are read back from the actions table at the end
 
-    def _file(self, ctx: Context, body: reports.ReportIn, accounts: list[str], subject: bool) -> tuple[str, float]:
+    def _file(self, ctx: Context, body: reports.ReportIn, accounts: list[str], subject: bool) -> tuple[str, str]:
         self._describe(ctx, body.subject_id, accounts, subject)
         receipt = reports.file_report(ctx, body)
-        if body.subject_id not in self.traces:
-            return receipt.id, 0.0
-        case = ctx.session.get(Case, receipt.case_id)
-        return receipt.id, float(case.priority) if case is not None else 0.0
+        return receipt.id, receipt.case_id
+
+    def _priority(self, case_id: str) -> float:
+        with self.db.reader() as session:
+            case = session.get(Case, case_id)
+            return float(case.priority) if case is not None else 0.0
 
     # reviewers and background work
 

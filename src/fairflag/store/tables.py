@@ -523,3 +523,39 @@ _references(Strike, "_account", Strike.account_id, Account)
 _references(Strike, "_decision", Strike.decision_id, Decision)
 _references(Appeal, "_decision", Appeal.decision_id, Decision)
 _references(Appeal, "_appellant", Appeal.appellant_id, Account)
+
+
+class TriageLog(Base):
+    """The committed log the triage consumer follows (services/consumer.py): one row per fact that can move
+    scores or the campaign detector (a report filed, a decision taken), written in the fact's own transaction.
+
+    Order: ``(xid, seq)``. On SQLite there is one writer, so ``seq`` (the rowid) is commit order and ``xid`` is
+    0. On PostgreSQL ``xid`` is the writing transaction's id (``pg_current_xact_id()``, a column default the
+    migration sets); the consumer only reads rows whose ``xid`` is below the oldest transaction still running,
+    so no row can later appear before one it has passed (docs/throughput.md)."""
+
+    __tablename__ = "triage_log"
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    xid: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(20))  # "report" | "decision"
+    ref_id: Mapped[str] = mapped_column(String(ID))  # the report's or the decision's id
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # the fact's own time (detector window on rebuild)
+
+    __table_args__ = (
+        # the consumer's read: the rows after its cursor, in log order
+        Index("ix_triage_log_order", "xid", "seq"),
+        # ?wait=scored and the lag probe: where one report sits in the log
+        Index("ix_triage_log_ref", "ref_id"),
+        # rebuilding the detector: the log rows of its window
+        Index("ix_triage_log_at", "at"),
+    )
+
+
+class TriageCursor(Base):
+    """How far the triage consumer has come, advanced in the same transaction as what it wrote."""
+
+    __tablename__ = "triage_cursor"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    xid: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

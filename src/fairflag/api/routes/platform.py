@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import BaseModel, Field
 
 from fairflag.api.deps import CoreDep, MetricsDep, PathId, PlatformActor
 from fairflag.api.errors import RATE_LIMITED_RESPONSES, STATUS, ErrorInfo
+from fairflag.core import Fairflag
 from fairflag.domain.enums import AppellantRole
 from fairflag.domain.errors import RateLimited
-from fairflag.services import appeals, batch, platform, reports, views
+from fairflag.services import appeals, batch, consumer, platform, reports, views
+from fairflag.services.context import SYSTEM
 
 router = APIRouter(prefix="/v1", tags=["platform"], responses=RATE_LIMITED_RESPONSES)
 AccountId = PathId
@@ -39,18 +41,36 @@ def upsert_subject(body: platform.SubjectIn, core: CoreDep, actor: PlatformActor
     return core.run(actor, platform.upsert_subject, body)
 
 
+WaitFor = Annotated[Literal["committed", "scored"], Query(
+    description="`committed` (default): answer once the report is durable; scoring, campaign detection and "
+    "automatic restriction follow in log order within a bounded lag. `scored`: answer once the triage consumer "
+    "has also weighed it (at most 5 s; the header `X-Fairflag-Scored` says whether it was).")]
+WAIT_SCORED_S = 5.0
+
+
 @router.post("/reports", status_code=status.HTTP_201_CREATED, summary="File a report on behalf of a user",
              response_model=reports.ReportReceipt,
              responses={200: {"description": "A retry with the same idempotency key: the original report."}})
-def file_report(body: reports.ReportIn, core: CoreDep, actor: PlatformActor, metrics: MetricsDep) -> Response:
+def file_report(body: reports.ReportIn, core: CoreDep, actor: PlatformActor, metrics: MetricsDep,
+                wait: WaitFor = "committed") -> Response:
     metrics.count_received([body.source.value], "single")
     receipt = core.run(replace(actor, on_behalf_of=body.reporter_id), reports.file_report, body,
                        service_key_id=actor.id, rate_limit=True)
     metrics.count_acknowledged(receipt)
     # Rendered here, once: returned as a model, the receipt would be validated again in another worker thread
     # and then encoded (the hot path of intake; the schema is the same, from response_model).
-    return Response(receipt.model_dump_json(), media_type="application/json",
-                    status_code=status.HTTP_200_OK if receipt.replayed else status.HTTP_201_CREATED)
+    answer = Response(receipt.model_dump_json(), media_type="application/json",
+                      status_code=status.HTTP_200_OK if receipt.replayed else status.HTTP_201_CREATED)
+    if wait == "scored":
+        _wait_scored(core, answer, [receipt.id])
+    return answer
+
+
+def _wait_scored(core: Fairflag, response: Response, report_ids: list[str]) -> None:
+    """Hold the answer until the consumer (of whichever process holds the lease) passed these reports."""
+    target = core.query(SYSTEM, consumer.position_of, report_ids) if report_ids else None
+    scored = target is None or core.consumer.wait_passed(target, WAIT_SCORED_S)
+    response.headers["X-Fairflag-Scored"] = "true" if scored else "false"
 
 
 class BatchLine(BaseModel):
@@ -81,7 +101,8 @@ ReportLines = Annotated[list[reports.ReportIn], Body(min_length=1, max_length=ba
              "e.g. `3.reason`). Otherwise each line is filed as `POST /v1/reports` would file it, with its own "
              "idempotency key, and answers in order: `created`, `replayed`, or `error` with the usual error "
              "shape. A refused line never undoes the others; the accepted lines are committed together.")
-def file_reports(body: ReportLines, core: CoreDep, actor: PlatformActor, metrics: MetricsDep) -> BatchResult:
+def file_reports(body: ReportLines, core: CoreDep, actor: PlatformActor, metrics: MetricsDep, response: Response,
+                 wait: WaitFor = "committed") -> BatchResult:
     metrics.count_received((line.source.value for line in body), "batch")
     outcomes = core.run(actor, batch.file_reports, body, service_key_id=actor.id, rate_limit=True)
     for outcome in outcomes:
@@ -89,6 +110,9 @@ def file_reports(body: ReportLines, core: CoreDep, actor: PlatformActor, metrics
             metrics.count_acknowledged(outcome)
         elif isinstance(outcome.error, RateLimited):
             metrics.count_rate_limited(outcome.error.code)
+    if wait == "scored":
+        filed = [o.id for o in outcomes if isinstance(o, reports.ReportReceipt) and not o.replayed]
+        _wait_scored(core, response, filed)
     lines = [_line(i, outcome) for i, outcome in enumerate(outcomes)]
     return BatchResult(created=sum(x.result == "created" for x in lines),
                        replayed=sum(x.result == "replayed" for x in lines),

@@ -1,6 +1,6 @@
 """rate limits: one row per limited key (service key, reporter per minute and per hour)
 
-Revision ID: 0008_guard
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-28 11:00:00
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008_guard'
+revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None

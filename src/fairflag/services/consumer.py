@@ -1,0 +1,154 @@
+"""The triage consumer's use cases: pass the committed log in order, one small batch per transaction.
+
+Intake only stores a report and attaches it to its case; a decision only records itself. What follows them —
+weighing the report (credibility, campaign detection, evidence, score, automatic restriction) and what a
+decision says about the campaigns behind the subject — runs here, after the commit, in log order
+(store/triagelog.py), with the cursor advanced in the same transaction as the writes: a crash never weighs a
+report twice nor skips one.
+
+The campaign detector lives in memory for speed; it is a cache of the log. :class:`DetectorState` says which
+log position the detector has seen. If the stored cursor is elsewhere (first use, another process consumed
+meanwhile, or a consumer transaction rolled back after the detector saw its rows) the detector is rebuilt from
+the log up to the cursor before anything else. A rolled-back report never enters it; a restart rebuilds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import and_, select, tuple_
+
+from fairflag.domain.enums import DecisionOutcome, ReportOutcome, ReportSource
+from fairflag.engine.campaigns import CampaignDetector
+from fairflag.policy import Policy
+from fairflag.services import campaigns, platform, reputation, triage
+from fairflag.services.context import Context
+from fairflag.store import cases as case_store
+from fairflag.store import triagelog
+from fairflag.store.tables import Account, Decision, Report, ReportState, Subject, TriageLog
+
+REPORT, DECISION = triagelog.REPORT, triagelog.DECISION
+BATCH = 50  # log rows per consumer transaction: bounded work per transaction, few commits under a flood
+_PER_UNIT_MEMOS = (platform._ADDED_ACCOUNTS, reputation._LOCKED, reputation._MISSING)
+
+
+@dataclass
+class DetectorState:
+    """The in-memory detector and the log position it has seen (``None``: unknown, rebuild before use)."""
+
+    policy: Policy
+    detector: CampaignDetector | None = None
+    position: triagelog.Position | None = None
+    rebuilds: int = field(default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Passed:
+    """What one consumer transaction did: rows passed, the new cursor, and each report's receipt time (lag)."""
+
+    rows: int
+    position: triagelog.Position
+    received: tuple[float, ...] = ()  # reports' received_at as POSIX seconds
+
+
+def consume(ctx: Context, state: DetectorState, limit: int = BATCH) -> Passed:
+    """Pass up to ``limit`` log rows after the cursor, in order, and advance the cursor over them.
+
+    The caller sets ``state.position`` to the answer's position once the transaction committed (the detector
+    is marked unknown while the transaction runs, so a rollback forces a rebuild)."""
+    here = triagelog.cursor(ctx.session, lock=True)
+    position = (here.xid, here.seq)
+    if state.detector is None or state.position != position:
+        rebuild(ctx, state, position)
+    rows = triagelog.after(ctx.session, position, limit)
+    if not rows:
+        return Passed(0, position)
+    state.position = None  # the detector is about to see rows that commit only with this transaction
+    ctx.campaigns = state.detector
+    received: list[float] = []
+    for row in rows:
+        for memo in _PER_UNIT_MEMOS:
+            ctx.session.info.pop(memo, None)
+        if row.kind == REPORT:
+            at = _weigh(ctx, row.ref_id)
+            if at is not None:
+                received.append(at)
+        elif row.kind == DECISION:
+            _after_decision(ctx, row.ref_id)
+    last = rows[-1]
+    here.xid, here.seq, here.updated_at = last.xid, last.seq, ctx.now()
+    return Passed(len(rows), (last.xid, last.seq), tuple(received))
+
+
+def _weigh(ctx: Context, report_id: str) -> float | None:
+    report = ctx.session.get(Report, report_id)
+    if report is None:  # pragma: no cover - the log row is written with the report, in its transaction
+        return None
+    state = ctx.session.get(ReportState, report_id)
+    subject = ctx.session.get(Subject, report.subject_id)
+    reporter = ctx.session.get(Account, report.reporter_id)
+    assert state is not None and subject is not None and reporter is not None
+    case = case_store.lock(ctx.session, report.case_id)
+    triage.weigh_report(ctx, report, state, subject, case, reporter)
+    if case.id not in campaigns.sync(ctx):  # a campaign that grew on this case has just rescored it
+        triage.rescore(ctx, case, subject)
+    if state.withdrawn_at is not None and case.status == "open":
+        triage.withdraw(ctx, report, case, subject)  # withdrawn before it was weighed: it stops counting now
+    return report.received_at.timestamp()
+
+
+def _after_decision(ctx: Context, decision_id: str) -> None:
+    decision = ctx.session.get(Decision, decision_id)
+    assert decision is not None
+    subject = ctx.session.get(Subject, decision.subject_id)
+    assert subject is not None
+    campaigns.after_decision(ctx, subject, decision.outcome == DecisionOutcome.violation.value)
+
+
+def rebuild(ctx: Context, state: DetectorState, upto: triagelog.Position) -> int:
+    """A fresh detector fed the log's facts of its window up to ``upto``, in log order (what the consumer fed
+    it when it passed them). What they changed was persisted when they were passed. Returns the rows replayed."""
+    detector = CampaignDetector(state.policy.campaigns)
+    since = ctx.now() - timedelta(seconds=ctx.policy.campaigns.window_s)
+    rows = ctx.session.execute(
+        select(TriageLog.kind, TriageLog.ref_id, Report, Subject, Account)
+        .outerjoin(Report, and_(TriageLog.kind == REPORT, Report.id == TriageLog.ref_id))
+        .outerjoin(Subject, Subject.id == Report.subject_id)
+        .outerjoin(Account, Account.id == Report.reporter_id)
+        .where(TriageLog.at >= since, tuple_(TriageLog.xid, TriageLog.seq) <= tuple_(upto[0], upto[1]))
+        .order_by(TriageLog.xid, TriageLog.seq)
+    ).all()  # one query for the window's reports; decisions (rare) are read one by one
+    for kind, ref_id, report, subject, reporter in rows:
+        if kind == REPORT:
+            if report is not None and report.source != ReportSource.automated.value:
+                detector.observe(triage.observation(report, subject, reporter))
+        elif kind == DECISION:
+            decision = ctx.session.get(Decision, ref_id)
+            if decision is None or decision.outcome != DecisionOutcome.no_violation.value:
+                continue
+            cleared = ctx.session.get(Subject, decision.subject_id)
+            assert cleared is not None
+            marked = set(ctx.session.scalars(
+                select(Report.reporter_id).join(ReportState, ReportState.report_id == Report.id)
+                .where(Report.subject_id == cleared.id, ReportState.outcome == ReportOutcome.abusive.value)))
+            detector.observe_clearance(cleared.id, cleared.owner_id, decision.decided_at, marked)
+    detector.drain_changes()  # already persisted when they happened
+    state.detector = detector
+    state.position = upto
+    state.rebuilds += 1
+    return len(rows)
+
+
+def passed(ctx: Context, target: triagelog.Position) -> bool:
+    return triagelog.passed(ctx.session, target)
+
+
+def position_of(ctx: Context, ref_ids: list[str]) -> triagelog.Position | None:
+    return triagelog.position_of(ctx.session, ref_ids)
+
+
+def backlog(ctx: Context) -> tuple[int, float]:
+    """Log rows not yet passed, and how long the oldest has waited (seconds; 0 when none), for /metrics."""
+    count, oldest = triagelog.backlog(ctx.session)
+    return count, 0.0 if oldest is None else max(0.0, (ctx.now() - oldest).total_seconds())
