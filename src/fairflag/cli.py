@@ -145,7 +145,8 @@ def _core(settings: Settings) -> Iterator[Fairflag]:
     """The core for one command, acting with provenance ``cli``; the database is closed afterwards."""
     _database_url.set(settings.database_url)
     try:
-        db = Database(settings.database_url, statement_timeout_ms=settings.db_statement_timeout_ms)
+        db = Database(settings.database_url, statement_timeout_ms=settings.db_statement_timeout_ms,
+                      pool_max=settings.db_pool_max)
     except (ArgumentError, ValueError) as exc:
         raise CliError(f"invalid FAIRFLAG_DATABASE_URL {_safe_url(settings.database_url)!s}: {exc}") from exc
     try:
@@ -236,6 +237,7 @@ def serve(
     # Several processes: each builds its app from the environment (migrated once, above). One of them holds
     # the triage lease at a time (consumer.py); the others only acknowledge.
     os.environ.update({"FAIRFLAG_DATABASE_URL": settings.database_url, "FAIRFLAG_AUTO_MIGRATE": "false"})
+    os.environ.setdefault("FAIRFLAG_DB_POOL_MAX", str(max(2, 80 // processes)))  # N processes share 80 connections
     uvicorn.run("fairflag.api.app:create_app", factory=True, host=settings.host, port=settings.port,
                 workers=processes, log_config=logs.config(settings.log_format, settings.log_level), access_log=False,
                 timeout_keep_alive=int(settings.keepalive_timeout_s))

@@ -48,7 +48,8 @@ class Fairflag:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Fairflag:
-        return cls(Database(settings.database_url, statement_timeout_ms=settings.db_statement_timeout_ms),
+        return cls(Database(settings.database_url, statement_timeout_ms=settings.db_statement_timeout_ms,
+                            pool_max=settings.db_pool_max),
                    load_policy(settings.policy_file), clock=clock)
 
     def migrate(self) -> None:

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
         20000, ge=1, description="PostgreSQL: `statement_timeout` of every connection (a statement running longer "
         "is cancelled and its transaction rolls back; migrations are exempt). SQLite has none (its lock wait is "
         "bounded at 30 s). Unset: no limit.")
+    db_pool_max: int = Field(
+        40, ge=2, le=1000, description="PostgreSQL: the most connections one server process opens (ten stay "
+        "open). `fairflag serve --workers N` gives each process its share of 80 when this is unset, so N "
+        "processes stay under the server's default `max_connections` (100).")
     log_format: Literal["json", "text"] = Field(
         "json", description="`fairflag serve`'s log lines: `json` (one object per line: timestamp, level, "
         "logger, message, request_id; access lines add method, path, status and duration_ms) or `text`.")

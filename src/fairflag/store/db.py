@@ -49,7 +49,8 @@ def _valid(value: Any) -> Any:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False, statement_timeout_ms: int | None = None) -> None:
+    def __init__(self, url: str, *, echo: bool = False, statement_timeout_ms: int | None = None,
+                 pool_max: int = POOL_THREADS) -> None:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
@@ -66,7 +67,7 @@ class Database:
             # Up to as many connections as the server has worker threads (anyio's 40), each of which holds at
             # most one at a time: with 30, under 32 concurrent reports a thread waited for a connection held by
             # a report that itself waited for a subject's row lock (issue 21's profile). Ten stay open.
-            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=POOL_THREADS - 10)
+            kwargs.update(pool_pre_ping=True, pool_size=min(10, pool_max), max_overflow=max(0, pool_max - 10))
             if statement_timeout_ms is not None:  # a runaway statement is cancelled (and its transaction)
                 kwargs["connect_args"] = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
         kwargs["json_deserializer"] = load_json
