@@ -135,6 +135,22 @@ def test_a_reporter_moved_into_a_campaign_stops_being_an_independent_source() ->
     assert triage.CaseEvidence.from_json(ev.to_json()).credible_sources == ev.credible_sources
 
 
+def test_a_credible_record_spent_across_many_streams_restricts_none_of_them() -> None:
+    """Issue 19 (red team, budget 200): two aged accounts on residential proxies, each with an earned record,
+    restricted stream after stream automatically. Each reporter's credibility now counts divided by the
+    distinct subjects it reported within the window: the stream in front of an honest viewer still is."""
+    honest = triage.CaseEvidence()
+    credible(honest, "a")
+    credible(honest, "b")
+    assert restrict(honest, LIVE).restrict
+    spreading = triage.CaseEvidence()
+    for who in ("a", "b"):
+        spreading.individual.add(0.7, "violence", credible=True)
+        spreading.add_credible_source(who, 0.7, f"net-{who}", f"dev-{who}", True, spread=3)
+    verdict = restrict(spreading, LIVE)
+    assert not verdict.restrict and "evidence" in verdict.reason
+
+
 def test_live_restriction_needs_credible_severity() -> None:
     ev = triage.CaseEvidence()
     credible(ev, "a", w=0.5, reason="spam")

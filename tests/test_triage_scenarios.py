@@ -92,6 +92,10 @@ def test_credible_reporters_restrict_a_violent_livestream_in_the_same_request(pl
     accounts(plat, reporters, 800, clock)
     for r in reporters:
         build_credible(plat, clock, r)
+    # Records earned before today: within auto_restriction.live_spread_window_s each reporter's credibility counts
+    # divided by the subjects it reported (one stream at a time, test_live_and_independence.py).
+    clock.advance(plat.core.policy.auto_restriction.live_spread_window_s)
+    plat.relogin("mod1", "mod2")
     plat.account("streamer", created_at="2023-01-01T00:00:00Z", followers=5000)
     plat.subject("live-1", "livestream", "streamer", views=800, is_live=True)
     for i, r in enumerate(reporters[:4]):

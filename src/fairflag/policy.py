@@ -199,6 +199,7 @@ class AutoRestriction(_Strict):
     live_min_severity: Severity = "medium"
     live_min_independent: PositiveInt = 2
     live_min_evidence: PositiveFloat = 1.0
+    live_spread_window_s: Annotated[int, Field(ge=0)] = 86400
     user_reports_alone: bool = False
     withhold_on_owner_surge: bool = True
 

@@ -116,6 +116,9 @@ POLICY_MEANINGS: dict[str, str] = {
     "auto_restriction.min_independent": "independent credible sources needed …",
     "auto_restriction.min_evidence": "… and their summed credibility",
     "auto_restriction.classifier_min": "credibility × score from which a classifier counts as a credible source",
+    "auto_restriction.live_spread_window_s": "each live-rule reporter's credibility counts divided by the "
+        "distinct subjects it reported within this window (an earned record restricts one stream at a time before a "
+        "person looks); 0: not divided",
     "auto_restriction.user_reports_alone": "false: one of those sources must be a credible classifier or a trusted "
         "flagger (credible user reports alone do not restrict non-live content before review)",
     "auto_restriction.withhold_on_owner_surge": "never while the subject's owner is under a surge "

@@ -81,12 +81,17 @@ class CaseEvidence:
     credible_sources: list[dict[str, Any]] = field(default_factory=list)
 
     def add_credible_source(self, reporter_id: str, weight: float, fp_net: str | None, fp_dev: str | None,
-                            aged: bool) -> None:
-        """Remember a credible individual reporter (the first MAX_CREDIBLE_SOURCES are enough to decide)."""
+                            aged: bool, spread: int = 1) -> None:
+        """Remember a credible individual reporter (the first MAX_CREDIBLE_SOURCES are enough to decide), with
+        ``spread``: the distinct subjects it reported within ``auto_restriction.live_spread_window_s`` up to this
+        report (counted on live surfaces only; 1 elsewhere)."""
         if len(self.credible_sources) < MAX_CREDIBLE_SOURCES and all(
                 c["r"] != reporter_id for c in self.credible_sources):
-            self.credible_sources.append({"r": reporter_id, "w": round(weight, 6), "net": fp_net, "dev": fp_dev,
-                                          "aged": aged})
+            entry: dict[str, Any] = {"r": reporter_id, "w": round(weight, 6), "net": fp_net, "dev": fp_dev,
+                                     "aged": aged}
+            if spread > 1:
+                entry["spread"] = spread
+            self.credible_sources.append(entry)
 
     def bucket(self, group_key: str) -> GroupTally:
         if group_key == INDIVIDUAL:
@@ -345,14 +350,19 @@ def live_restriction(ev: CaseEvidence, s: Score, policy: Policy) -> RestrictionV
     fewer sources suffice than elsewhere, but each must be independent in more than one way
     (:func:`independent_sources`: credible by an earned record, outside any coordinated group, distinct network
     and device fingerprints), not all of them young accounts, at least ``live_min_independent`` of them
-    bringing ``live_min_evidence``, and the credible severity reaching ``live_min_severity``. A raid of fresh or
-    record-less accounts, or of one group, never restricts.
+    bringing ``live_min_evidence``, and the credible severity reaching ``live_min_severity``. Each reporter's
+    credibility counts divided by the distinct subjects it reported within ``live_spread_window_s``: an honest
+    viewer reports the stream in front of them; an aged account with an earned record that reports stream after
+    stream (the red team's cheapest attack) spends its record across them. A raid of fresh or record-less
+    accounts, or of one group, never restricts.
     """
     a = policy.auto_restriction
     if SEVERITY_ORDER.index(s.severity) < SEVERITY_ORDER.index(a.live_min_severity):
         return RestrictionVerdict(False, f"live: credible severity {s.severity} is below {a.live_min_severity}")
     sources = independent_sources(ev)
-    evidence = sum(float(c["w"]) for c in sources)
+    # Credibility is spent across what it reports: a record earned honestly (a reputation ring's is) restricts one
+    # stream at a time before a person looks, not every stream its owner reports that day.
+    evidence = sum(float(c["w"]) / max(1, int(c.get("spread", 1))) for c in sources)
     if len(sources) < a.live_min_independent:
         return RestrictionVerdict(False, f"live: {len(sources)} credible reporters with distinct network and device "
                                          f"fingerprints are not enough", len(sources), evidence)

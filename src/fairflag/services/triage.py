@@ -111,7 +111,8 @@ def weigh_report(ctx: Context, report: Report, state: ReportState, subject: Subj
     elif report.source == ReportSource.automated.value:
         _count_classifier(ctx, report, state, evidence)
     elif first_on_case or ctx.session.get(CaseReporter, (case.id, report.reporter_id)) is None:
-        _count_reporter(ctx, report, state, reporter, evidence, suspicion)
+        _count_reporter(ctx, report, state, reporter, evidence, suspicion,
+                        live=subject.surface in ctx.policy.auto_restriction.live_surfaces)
     # else: a reporter's further reports on the same case change nothing.
     case.evidence = evidence.to_json()
     # The caller then persists what the detector changed and rescores the case unless a campaign that grew on
@@ -148,7 +149,7 @@ def _count_classifier(ctx: Context, report: Report, state: ReportState, evidence
 
 
 def _count_reporter(ctx: Context, report: Report, state: ReportState, reporter: Account,
-                    evidence: triage.CaseEvidence, suspicion: Suspicion | None) -> None:
+                    evidence: triage.CaseEvidence, suspicion: Suspicion | None, *, live: bool = False) -> None:
     c = reputation.credibility_of(ctx, report.reporter_id, family=ctx.policy.family_of(report.reason),
                                   account=reporter, at=report.reported_at)
     group = _bucket_key(suspicion)
@@ -159,8 +160,11 @@ def _count_reporter(ctx: Context, report: Report, state: ReportState, reporter: 
     bucket.add(c.value, report.reason, credible and group == triage.INDIVIDUAL)
     if credible and group == triage.INDIVIDUAL:
         age = reputation.account_age_days(reporter, report.reported_at)
+        window = ctx.policy.auto_restriction.live_spread_window_s
+        spread = _spread(ctx, report, window) if live and window > 0 else 1
         evidence.add_credible_source(report.reporter_id, c.value, report.fp_net, report.fp_dev,
-                                     aged=age is not None and age >= ctx.policy.credibility.young_account_days)
+                                     aged=age is not None and age >= ctx.policy.credibility.young_account_days,
+                                     spread=spread)
     if report.source == ReportSource.trusted_flagger.value:
         evidence.trusted_flaggers += 1
     ctx.session.add(CaseReporter(case_id=report.case_id, reporter_id=report.reporter_id, group_key=group,
@@ -168,6 +172,22 @@ def _count_reporter(ctx: Context, report: Report, state: ReportState, reporter: 
                                  first_report_at=report.reported_at))
     state.weight = c.value
     state.group_key = group
+
+
+_SPREAD = (
+    select(func.count(distinct(Report.subject_id))).where(
+        Report.reporter_id == bindparam("reporter_id"),
+        Report.reported_at > bindparam("since", type_=UTCDateTime()),
+        Report.reported_at <= bindparam("at", type_=UTCDateTime()))
+)
+
+
+def _spread(ctx: Context, report: Report, window_s: int) -> int:
+    """Distinct subjects the reporter reported within the window up to this report (this one included): asked
+    only for a credible reporter on a live surface, on the ``(reporter_id, reported_at)`` index."""
+    since = report.reported_at - timedelta(seconds=window_s)
+    n = ctx.session.scalar(_SPREAD, {"reporter_id": report.reporter_id, "since": since, "at": report.reported_at})
+    return max(1, int(n or 0))
 
 
 def _bucket_key(suspicion: Suspicion | None) -> str:
