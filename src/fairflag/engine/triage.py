@@ -80,6 +80,11 @@ class CaseEvidence:
     # the young-account age: what :func:`independent_sources` needs, kept bounded (see MAX_CREDIBLE_SOURCES).
     credible_sources: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def reporters(self) -> int:
+        """Reporters counted on the case, individual and in coordinated groups alike."""
+        return self.individual.n + sum(g.n for g in self.groups.values())
+
     def add_credible_source(self, reporter_id: str, weight: float, fp_net: str | None, fp_dev: str | None,
                             aged: bool, spread: int = 1) -> None:
         """Remember a credible individual reporter (the first MAX_CREDIBLE_SOURCES are enough to decide), with
@@ -260,7 +265,7 @@ def auto_restriction(ev: CaseEvidence, s: Score, subject: SubjectFacts, policy: 
         return RestrictionVerdict(False, "automatic restriction is disabled by policy")
     if protected:
         return RestrictionVerdict(False, "the subject is the target of a detected campaign")
-    reporters = ev.individual.n + sum(g.n for g in ev.groups.values())
+    reporters = ev.reporters
     if subject.views > 0 and reporters > max(a.min_independent, subject.views * policy.triage.plausible_report_rate):
         return RestrictionVerdict(False, f"{reporters} reporters for {subject.views} views is implausible")
     if SEVERITY_ORDER.index(s.severity) < SEVERITY_ORDER.index(a.min_severity):

@@ -24,7 +24,6 @@ from fairflag.engine.campaigns import ReportObservation, Suspicion
 from fairflag.services import enforcement, reputation
 from fairflag.services.context import Context
 from fairflag.services.protection import protecting_campaigns_query
-from fairflag.store import appends
 from fairflag.store.tables import (
     Account,
     Case,
@@ -228,10 +227,8 @@ def rescore(ctx: Context, case: Case, subject: Subject) -> triage.Score:
     protected = state.protected
     verdict = triage.auto_restriction(evidence, s, facts, ctx.policy, protected=protected)
     if verdict.restrict and state.auto_restriction_id is None and case.status == CaseStatus.open.value:
-        # Asked only when a restriction would follow: one indexed query, on few reports. The report being
-        # weighed is still pending (store/appends.py): written first, so the surge counts its reporter too.
-        ctx.session.flush()
-        appends.write(ctx.session)
+        # Asked only when a restriction would follow: one indexed query, on few reports. The report being weighed
+        # was committed at intake (the consumer follows the committed log), so the surge counts its reporter too.
         surge = ctx.policy.second_review
         withheld = triage.owner_surge_refusal(*owner_activity(ctx, subject.owner_id, surge.owner_surge_window_s),
                                               ctx.policy)
@@ -262,7 +259,7 @@ def rescore(ctx: Context, case: Case, subject: Subject) -> triage.Score:
         **({"rereview": rereview} if rereview else {})}
     case.severity = s.severity
     case.deadline_at = triage.deadline(ctx.policy, subject.surface, s.severity, waiting_since)
-    case.reporter_count = evidence.individual.n + sum(g.n for g in evidence.groups.values())
+    case.reporter_count = evidence.reporters
     case.policy_version = ctx.policy.full_version
     return s
 
@@ -305,7 +302,7 @@ def _rereview(ctx: Context, case: Case, evidence: triage.CaseEvidence, case_surf
     if case.held_until <= ctx.now():
         return {**info, "released_because": previous.get("released_because", "the hold ended")}
     verdict = triage.rereview_release(evidence, ctx.policy, case_surface)
-    reporters = evidence.individual.n + sum(g.n for g in evidence.groups.values())
+    reporters = evidence.reporters
     if not verdict.release and ctx.policy.rereview.relook_min_reporters and \
             reporters >= ctx.policy.rereview.relook_min_reporters:
         if "clearances" not in info:
