@@ -179,21 +179,3 @@ def test_two_independent_reports_release_a_cleared_livestream_at_once(plat: Plat
     assert claimed["subject_id"] == "live1"
     released = claimed["priority_components"]["rereview"]["released_because"]
     assert "independent sources on a livestream" in released
-
-
-def test_a_released_follow_up_goes_to_another_moderator_than_the_one_who_cleared_it(
-        plat: Platform, clock: ManualClock) -> None:
-    """One moderator's miss is the likeliest reason a real violation was cleared: the follow-up that new
-    independent reports bring back is handed to someone else (mod1 may still claim it by id)."""
-    plat.account("creator1", created_at="2023-01-01T00:00:00Z")
-    plat.subject("live1", "livestream", owner_id="creator1", views=5000, is_live=True)
-    clear(plat, "live1", ["a1"])
-    aged = "2022-01-01T00:00:00Z"
-    for n in range(2):
-        plat.account(f"user{n}", created_at=aged)
-        clock.advance(60)
-        case_id = plat.report(f"user{n}", "live1", "harassment", fp_net=f"home{n}", fp_dev=f"phone{n}")["case_id"]
-    body = plat.as_("mod1", "POST", "/v1/queue/claim-next", expect=409)
-    assert body["error"]["type"] == "queue_empty"
-    claimed = claim_next(plat)  # mod2
-    assert claimed["id"] == case_id and claimed["follows_decision_id"] is not None

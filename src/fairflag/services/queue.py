@@ -16,7 +16,7 @@ from fairflag.services.context import Context
 from fairflag.services.permissions import MODERATORS, READERS, require_role
 from fairflag.services.pseudonyms import pseudonym_for
 from fairflag.store import cases as case_store
-from fairflag.store.tables import Campaign, CampaignTarget, Case, Decision, Event, Report, ReportState, Subject
+from fairflag.store.tables import Campaign, CampaignTarget, Case, Event, Report, ReportState, Subject
 from fairflag.store.types import UTCDateTime
 
 
@@ -197,23 +197,15 @@ def _lease(ctx: Context, moderator: str, case: Case, surface: str) -> CaseSummar
 
 
 def _next_query(by_surface: bool) -> Any:
-    """The top of the queue, built once (the statement is the same on every claim; only the values change).
-
-    A follow-up of a clearance goes to another moderator than the one who cleared the subject: one moderator's
-    miss is the likeliest reason a real violation was cleared, and the same eyes tend to miss it again (the
-    moderator can still claim it by id, as any case)."""
+    """The top of the queue, built once (the statement is the same on every claim; only the values change)."""
     now = bindparam("now", type_=UTCDateTime())
-    cleared_by_me = (select(Decision.id)
-                     .where(Decision.id == Case.follows_decision_id, Decision.moderator_id == bindparam("me"))
-                     .exists())
     stmt = (
         select(Case, Subject.surface)
         .join(Subject, Subject.id == Case.subject_id)
         .where(Case.status == CaseStatus.open.value, _not_held(now),
                or_(Case.claimed_by.is_(None), Case.lease_expires_at <= now),
                or_(Case.first_opinion_by.is_(None), Case.first_opinion_by != bindparam("me")),
-               or_(Case.second_opinion_by.is_(None), Case.second_opinion_by != bindparam("me")),
-               or_(Case.follows_decision_id.is_(None), ~cleared_by_me))
+               or_(Case.second_opinion_by.is_(None), Case.second_opinion_by != bindparam("me")))
         .order_by(Case.queue_rank.desc(), Case.deadline_at, Case.opened_at)
         .limit(1)
         .with_for_update(skip_locked=True, of=Case)
@@ -236,8 +228,7 @@ def _blinded(data: dict[str, Any]) -> dict[str, Any]:
 
 def claim_next(ctx: Context, surface: Surface | None = None) -> CaseSummary:
     """Claim the highest-ranked case nobody holds and no hold keeps back (``SKIP LOCKED`` on PostgreSQL),
-    never one this moderator gave the first opinion on (it awaits someone else), nor the follow-up of a
-    clearance this moderator made.
+    never one this moderator gave the first opinion on (it awaits someone else).
     The row comes back locked from the same query that picked it."""
     moderator = require_role(ctx.actor, MODERATORS, "claiming a case")
     if surface is None:
