@@ -227,6 +227,18 @@ def test_the_livestream_exemption_from_thin_evidence_needs_independent_sources()
 # -- credibility earned by the information a report added ----------------------------------------------------
 
 
+def test_a_relook_on_a_livestream_is_decided_by_one_moderator_on_a_video_by_two() -> None:
+    """Issue 19: a violating stream one reviewer missed, brought back by viewers who keep reporting it, must not
+    wait one more reviewer's slot while it streams (as ``after_clearance``, exempt surfaces are spared); a raid
+    that brings a cleared stream back is a detected campaign, which asks for the second moderator itself."""
+    assert second_review.relook(True, "livestream", POLICY) is None
+    assert second_review.relook(True, "video", POLICY) is second_review.RELOOK
+    assert second_review.relook(False, "video", POLICY) is None
+    none_exempt = POLICY.model_copy(update={"second_review": POLICY.second_review.model_copy(
+        update={"thin_evidence_exempt_surfaces": []})})
+    assert second_review.relook(True, "livestream", none_exempt) is second_review.RELOOK
+
+
 def test_the_first_report_on_a_violation_earns_full_credit_and_a_pile_on_little() -> None:
     credits = cred.information_credits([0.25] * 50, POLICY.credibility)
     assert credits[0] == 1.0

@@ -81,7 +81,8 @@ POLICY_MEANINGS: dict[str, str] = {
     "rereview.live_min_new_evidence": "… bringing this much evidence release the hold (two ordinary accounts)",
     "rereview.relook_min_reporters": "this many reporters on a held follow-up, coordinated or not, bring a subject "
         "one moderator cleared back for one more look (not after a second clearance); a restriction then needs a "
-        "second moderator (`relook` trigger); 0 turns it off",
+        "second moderator (`relook` trigger; "
+        "`second_review.thin_evidence_exempt_surfaces` are exempt); 0 turns it off",
     "rereview.relook_priority_factor": "the relook's priority counts this much in the queue rank (a second look at "
         "what a moderator cleared does not displace a first look at what nobody has seen; aging still raises it)",
     "second_review.on_protected_subjects": "a restrictive decision on a subject a detected campaign targets (or one "

@@ -19,7 +19,11 @@ opinion) must also find a violation before anything is enforced ([second_review]
   video are decided by one moderator).
 * ``relook``: the case is a follow-up on a subject a moderator cleared, brought back for one more look by the
   volume of reports alone (``rereview.relook_min_reporters``): one moderator's finding now stands against
-  another's, and a brigade on a cleared innocent must not get there with one mistake.
+  another's, and a brigade on a cleared innocent must not get there with one mistake. Surfaces where harm
+  cannot wait (as for thin evidence and ``after_clearance``) are exempt: the likeliest reason a violating
+  livestream was cleared is one reviewer's miss, and viewers who keep reporting it must not make it wait one
+  more reviewer's slot while it streams. A raid that brings it back is still a detected campaign there, which
+  asks for the second moderator itself (``campaign``).
 * ``owner_surge``: the subject's owner drew reports from at least ``owner_surge_reporters`` distinct accounts
   on at least ``owner_surge_subjects`` of their subjects within ``owner_surge_window_s``: a creator hit on
   several fronts at once, the shape of an attack on a person (by accounts with a good record, which would
@@ -61,6 +65,13 @@ CAMPAIGN = Trigger("campaign", "a detected coordinated-reporting campaign target
 
 RELOOK = Trigger("relook", "a moderator cleared this subject and it came back for one more look because reports kept "
                            "coming: a restrictive decision takes effect when a second moderator also finds a violation")
+
+
+def relook(is_relook: bool, surface: str, policy: Policy) -> Trigger | None:
+    """``is_relook``: the case was brought back for one more look by the volume of reports alone."""
+    if not is_relook or surface in policy.second_review.thin_evidence_exempt_surfaces:
+        return None
+    return RELOOK
 
 
 def campaign_waiver(ev: CaseEvidence, policy: Policy) -> str | None:

@@ -23,8 +23,10 @@ def trigger(ctx: Context, case: Case, subject: Subject, outcome: DecisionOutcome
     if policy.second_review.on_protected_subjects and second_review.campaign_waiver(evidence, policy) is None and (
             state.protected or reported_by_members(ctx, case.id)):
         return second_review.CAMPAIGN
-    if (case.priority_components or {}).get("rereview", {}).get("relook"):
-        return second_review.RELOOK
+    looked_again = second_review.relook(bool((case.priority_components or {}).get("rereview", {}).get("relook")),
+                                        subject.surface, policy)
+    if looked_again is not None:
+        return looked_again
     thin = second_review.thin_evidence(evidence, subject.surface, state.owner_active_strikes, policy)
     if thin is not None:
         return thin
