@@ -174,6 +174,7 @@ class CampaignDetector:
             marks = self._marked.setdefault(owner_id, {})
             for rid in marked:
                 marks[rid] = t
+                self._vouch(rid)
             cut = t - self._window_us
             for rid in [r for r, when in marks.items() if when < cut]:
                 del marks[rid]
@@ -194,10 +195,59 @@ class CampaignDetector:
             self._link_pushers(group, t)
             cohort = self._thin_clearance(subject_id, window, t)
             self._link_pushers(cohort - group, t)
+            for cluster in list(self._touched.values()):
+                if not cluster.dead:
+                    self._refresh(cluster)
+            vouched = self._link_vouched(window, t)
             for cluster in self._touched.values():
                 if not cluster.dead:
                     self._refresh(cluster)
-            return group | cohort
+            return group | cohort | vouched
+
+    def _link_vouched(self, window: _Window | None, t: int) -> set[str]:
+        """Link the cleared subject's reporters a moderator marked abusive (here or on any content inside
+        ``window_s``; principle: bad faith a person saw on a subject moderators cleared is evidence about the
+        reporter, and two such reporters on one cleared subject pushed it together). Each joins a detected
+        group already found pushing cleared content (``cleared_push``) that has members among the subject's
+        reporters (the largest such, ties by key); without one, two or more are linked to each other. A
+        reporter already in a detected campaign stays where it is. Nobody else is touched, so an honest
+        reporter of the subject is never linked by this. O(the subject's reporters)."""
+        if window is None:
+            return set()
+        reporters = [r for r in (self._reporters.get(rid) for rid in sorted(window.counts)) if r is not None]
+        loose = [r for r in reporters if r.vouched and (r.cluster is None or not r.cluster.detected)]
+        if not loose:
+            return set()
+        pushers: Counter[int] = Counter()
+        clusters: dict[int, _Cluster] = {}
+        for rep in reporters:
+            cluster = rep.cluster
+            if cluster is not None and cluster.detected and CLEARED_PUSH in cluster.peak:
+                pushers[cluster.serial] += 1
+                clusters[cluster.serial] = cluster
+        for rep in loose:
+            self._detach(rep)
+        if pushers:
+            target = min(clusters.values(), key=lambda c: (-pushers[c.serial], c.key))
+            anchor = self._reporters[min(target.members)]
+        elif len(loose) >= 2:
+            anchor = loose[0]
+        else:
+            return set()
+        for rep in loose:
+            self._mark(rep, CLEARED_PUSH, 1.0)
+            self._link(anchor, rep, CLEARED_PUSH, 1.0, t)
+        return {r.rid for r in loose}
+
+    def _vouch(self, rid: str) -> None:
+        """A moderator marked one of the reporter's reports abusive: its cluster counts it as vouched for."""
+        rep = self._reporters.get(rid)
+        if rep is None or rep.vouched:
+            return
+        rep.vouched = True
+        if rep.cluster is not None:
+            rep.cluster.vouched += 1
+            self._touch(rep.cluster)
 
     def _link_pushers(self, group: set[str], t: int) -> None:
         """Link a group found after the fact (``cleared_push``), each taken out of any undetected cluster first."""
@@ -670,6 +720,7 @@ class CampaignDetector:
             if strength > cluster.peak.get(kind, 0.0):
                 cluster.peak[kind] = strength
         cluster.lsh_count += rep.in_lsh
+        cluster.vouched += rep.vouched
         cluster.first_us = min(cluster.first_us, rep.last_us)
         cluster.last_us = max(cluster.last_us, rep.last_us)
         self._touch(cluster)
@@ -687,6 +738,7 @@ class CampaignDetector:
             if strength > big.peak.get(kind, 0.0):
                 big.peak[kind] = strength
         big.lsh_count += small.lsh_count
+        big.vouched += small.vouched
         big.first_us = min(big.first_us, small.first_us)
         big.last_us = max(big.last_us, small.last_us)
         big.detected = big.detected or small.detected
@@ -709,6 +761,7 @@ class CampaignDetector:
             if cluster.kind_count[kind] <= 0:
                 del cluster.kind_count[kind]
         cluster.lsh_count -= rep.in_lsh
+        cluster.vouched -= rep.vouched
         rep.cluster = None
         if len(cluster.members) >= 2:
             self._touch(cluster)
@@ -726,11 +779,15 @@ class CampaignDetector:
         self._touched[cluster.serial] = cluster
 
     def _refresh(self, cluster: _Cluster) -> None:
-        """Recompute confidence (module docstring formula); detection is sticky while the cluster lives."""
+        """Recompute confidence (module docstring formula); detection is sticky while the cluster lives. A
+        cluster smaller than ``min_members`` is detected only when every member is vouched for (a moderator
+        marked its report abusive) and there are ``clearance_min_marked`` of them: bad faith a person saw,
+        linked after the fact (:func:`brigade_after_clearance`), needs no crowd to be a group."""
         p = self.policy
         n = len(cluster.members)
         cluster.confidence = combine(self._coverage(cluster), self._weights)
-        if not cluster.detected and n >= p.min_members and cluster.confidence >= p.detect_confidence:
+        enough = n >= p.min_members or cluster.vouched >= max(n, p.clearance_min_marked)
+        if not cluster.detected and enough and cluster.confidence >= p.detect_confidence:
             cluster.detected = True
         self._dirty[cluster.serial] = cluster
 
