@@ -296,3 +296,28 @@ def test_a_marked_reporter_joins_the_group_that_pushed_the_same_cleared_subject(
     found = set().union(*(c.reporters for c in detector.drain_changes()))
     assert "lone-troll" in joined and "lone-troll" in found
     assert "viewer" not in found and not (found & organic_ids)
+
+
+def test_a_burst_on_a_viral_video_never_carries_a_campaign_to_its_viewers() -> None:
+    # the brigade of _viral_world is linked after a clearance; a day later its accounts burst on the creator's
+    # video again, among new viewers reporting it in the same hour. The burst is far above the video's own rate
+    # but its views explain it: the viewers are not swept into the brigade's campaign (before: every one was).
+    detector, by_video, brigade, _ = _viral_world(14)
+    rng = random.Random(8)
+    video = sorted(by_video)[0]
+    marked = {r for r in by_video[video] if r in brigade and rng.random() < 0.5}
+    group = detector.observe_clearance(video, "viral-creator", T0 + timedelta(hours=25), marked)
+    assert len(group) >= 5
+    detector.drain_changes()
+    viewers = [f"late-viewer{i}" for i in range(15)]
+    start = T0 + timedelta(hours=48)
+    late = [(start + timedelta(seconds=rng.uniform(0, 3000)), rid) for rid in [*sorted(group), *viewers]]
+    suspicions = {}
+    for n, (at, rid) in enumerate(sorted(late)):
+        suspicions[rid] = detector.observe(make_obs(90_000 + n, rid, video, at, owner="viral-creator",
+                                                    views=500_000, **unique_fps(rid)))
+    assert any("burst" in s.signals for s in suspicions.values())  # the burst is seen ...
+    assert all(suspicions[v].campaign_key is None for v in viewers)  # ... and carries no campaign to the viewers
+    keys = {s.campaign_key for s in suspicions.values() if s.campaign_key}
+    found = set().union(*(snap.reporters for k in keys if (snap := detector.campaign(k)) is not None))
+    assert found and not (found & set(viewers))

@@ -407,11 +407,11 @@ class CampaignDetector:
         history = self._history.add(sid, t, rid)
         earlier = len(history.entries) - len(burst.entries)
         span_s = (t - self._burst_us - history.entries[0][0]) / _US
-        strength = max(exposure_burst(burst.distinct, self._views[sid], p),
-                       poisson_burst(burst.distinct, earlier, span_s, p))
+        beyond_audience = exposure_burst(burst.distinct, self._views[sid], p)
+        strength = max(beyond_audience, poisson_burst(burst.distinct, earlier, span_s, p))
         if strength > 0:
             signals[BURST] = strength
-            self._link_cohort(burst, BURST, strength, t)
+            self._link_cohort(burst, BURST, strength, t, audience=beyond_audience <= 0)
             self._mark(rep, BURST, strength)
 
         # 2. shared fingerprints
@@ -664,18 +664,35 @@ class CampaignDetector:
 
     # union-find of reporters
 
-    def _link_cohort(self, window: _Window, kind: str, strength: float, t: int) -> None:
-        """Link the window's not-yet-linked members to its anchor (each member once per window lifetime)."""
+    def _link_cohort(self, window: _Window, kind: str, strength: float, t: int, audience: bool = False) -> None:
+        """Link the window's not-yet-linked members to its anchor (each member once per window lifetime).
+
+        ``audience``: a burst only against the subject's own earlier rate, which its views explain (a viral
+        video's crowd): the cohort holds the subject's viewers beside any push, so it never carries a detected
+        campaign's label to them. Such a link is not made when it would join a detected campaign with anyone
+        outside it; each member still carries the signal. (Found on brigade tune seed 2: a cleared-push group
+        of 7 re-linked through a burst on the viral video swept in its 192-reporter cohort, 44 of them honest.)
+        """
         anchor_id = window.anchor()
         for rid in window.pending:
             rep = self._reporters[rid]
             if anchor_id is None:
                 anchor_id = rid
                 self._mark(rep, kind, strength)
+            elif audience and self._crosses_campaign(self._reporters[anchor_id], rep):
+                self._mark(rep, kind, strength)
             else:
                 self._link(self._reporters[anchor_id], rep, kind, strength, t)
             window.mark_linked(rid)
         window.pending.clear()
+
+    @staticmethod
+    def _crosses_campaign(a: _Reporter, b: _Reporter) -> bool:
+        """Whether linking the two would join a detected campaign with someone outside it."""
+        ca, cb = a.cluster, b.cluster
+        if ca is cb:
+            return False
+        return (ca is not None and ca.detected) or (cb is not None and cb.detected)
 
     def _mark(self, rep: _Reporter, kind: str, strength: float) -> None:
         """Record that the reporter carries a signal (its strongest value) and update its cluster's sums."""
