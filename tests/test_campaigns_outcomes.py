@@ -233,3 +233,91 @@ def test_cleared_cohort_needs_a_core_of_repeat_pushers() -> None:
     assert cleared_cohort({"z", "w"}, by_reporter, by_subject, POLICY) == set()
     # two repeat pushers are a chance pair, not a group
     assert cleared_cohort({"a"}, by_reporter, by_subject, replace(POLICY, clearance_min_core=4)) == set()
+
+
+def _drip(detector: CampaignDetector, rng: random.Random, accounts: list[str], videos: list[str],
+          owner: str = "small-creator", views: int = 3000) -> dict[str, list[str]]:
+    """A few accounts report a small creator's videos one at a time over two days, with background reports on
+    other owners; returns each video's reporters."""
+    events = [(T0 + timedelta(seconds=rng.uniform(0, 48 * HOUR)), rid, video)
+              for rid in accounts for video in videos if rng.random() < 0.6]
+    observations = [make_obs(n, rid, video, at, owner=owner, views=views, **unique_fps(rid))
+                    for n, (at, rid, video) in enumerate(sorted(events))]
+    background = organic(rng, reporters=300, subjects=400, days=2, prefix="bg")
+    by_video: dict[str, list[str]] = {v: [] for v in videos}
+    for obs in sorted(observations + background, key=lambda o: (o.at, o.report_id)):
+        detector.observe(obs)
+        if obs.subject_id in by_video and obs.reporter_id not in by_video[obs.subject_id]:
+            by_video[obs.subject_id].append(obs.reporter_id)
+    return by_video
+
+
+def test_a_small_drip_a_moderator_saw_is_linked_and_nobody_else() -> None:
+    # 4 accounts drip on a creator's 3 videos; moderators clear them and mark the reports they saw as abusive.
+    # Fewer than min_members in all: the group is what a person saw, no more (before: nothing was linked).
+    rng = random.Random(21)
+    detector = CampaignDetector()
+    drip = ["drip0", "drip1", "drip2", "drip3"]
+    by_video = _drip(detector, rng, drip, ["sv1", "sv2", "sv3"])
+    honest = "viewer"
+    detector.observe(make_obs(9_000, honest, "sv1", T0 + timedelta(hours=49), owner="small-creator", views=3000,
+                              **unique_fps(honest)))
+    for k, video in enumerate(sorted(by_video)):
+        detector.observe_clearance(video, "small-creator", T0 + timedelta(hours=50 + k), set(by_video[video]))
+    campaigns = detector.drain_changes()
+    found = set().union(*(c.reporters for c in campaigns)) if campaigns else set()
+    assert found == set().union(*map(set, by_video.values())) - {honest}
+    assert len(found) >= 3 and honest not in found and all(c.evidence.get(CLEARED_PUSH) for c in campaigns)
+    # two marked accounts are still no group
+    detector = CampaignDetector()
+    by_video = _drip(detector, random.Random(22), ["d0", "d1"], ["sv1", "sv2"])
+    for k, video in enumerate(sorted(by_video)):
+        detector.observe_clearance(video, "small-creator", T0 + timedelta(hours=50 + k), set(by_video[video]))
+    assert detector.drain_changes() == []
+
+
+def test_a_marked_reporter_joins_the_group_that_pushed_the_same_cleared_subject() -> None:
+    # the brigade of _viral_world is linked on the creator's video; two of its accounts then push another
+    # creator's upload with one more account, which a moderator marks abusive there: that account joins the
+    # brigade's campaign (before: one marked account on an owner was nothing). The upload's honest viewer,
+    # unmarked, is not linked, and nobody of the viral video's organic crowd is.
+    detector, by_video, brigade, organic_ids = _viral_world(13)
+    rng = random.Random(6)
+    video = sorted(by_video)[0]
+    marked = {r for r in by_video[video] if r in brigade and rng.random() < 0.5}
+    first = detector.observe_clearance(video, "viral-creator", T0 + timedelta(hours=25), marked)
+    assert len(first) >= 5
+    pushers = sorted(first)[:2]
+    at = T0 + timedelta(hours=26)
+    for n, rid in enumerate([*pushers, "lone-troll", "viewer"]):
+        detector.observe(make_obs(50_000 + n, rid, "upload", at + timedelta(minutes=7 * n), owner="other-creator",
+                                  views=5000, **unique_fps(rid)))
+    joined = detector.observe_clearance("upload", "other-creator", T0 + timedelta(hours=27), {"lone-troll"})
+    found = set().union(*(c.reporters for c in detector.drain_changes()))
+    assert "lone-troll" in joined and "lone-troll" in found
+    assert "viewer" not in found and not (found & organic_ids)
+
+
+def test_a_burst_on_a_viral_video_never_carries_a_campaign_to_its_viewers() -> None:
+    # the brigade of _viral_world is linked after a clearance; a day later its accounts burst on the creator's
+    # video again, among new viewers reporting it in the same hour. The burst is far above the video's own rate
+    # but its views explain it: the viewers are not swept into the brigade's campaign (before: every one was).
+    detector, by_video, brigade, _ = _viral_world(14)
+    rng = random.Random(8)
+    video = sorted(by_video)[0]
+    marked = {r for r in by_video[video] if r in brigade and rng.random() < 0.5}
+    group = detector.observe_clearance(video, "viral-creator", T0 + timedelta(hours=25), marked)
+    assert len(group) >= 5
+    detector.drain_changes()
+    viewers = [f"late-viewer{i}" for i in range(15)]
+    start = T0 + timedelta(hours=48)
+    late = [(start + timedelta(seconds=rng.uniform(0, 3000)), rid) for rid in [*sorted(group), *viewers]]
+    suspicions = {}
+    for n, (at, rid) in enumerate(sorted(late)):
+        suspicions[rid] = detector.observe(make_obs(90_000 + n, rid, video, at, owner="viral-creator",
+                                                    views=500_000, **unique_fps(rid)))
+    assert any("burst" in s.signals for s in suspicions.values())  # the burst is seen ...
+    assert all(suspicions[v].campaign_key is None for v in viewers)  # ... and carries no campaign to the viewers
+    keys = {s.campaign_key for s in suspicions.values() if s.campaign_key}
+    found = set().union(*(snap.reporters for k in keys if (snap := detector.campaign(k)) is not None))
+    assert found and not (found & set(viewers))

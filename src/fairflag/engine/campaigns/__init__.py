@@ -66,7 +66,12 @@ After the fact (``observe_clearance``, module ``outcomes``), a moderator's clear
 (``cleared_push``): the owner-level push behind marked-abusive reports (:func:`brigade_after_clearance`),
 pushers who kept reporting an owner's cleared content, and the repeat pushers of *thin* cleared subjects of
 any owners with the accounts they met there (:func:`cleared_cohort`), each beyond what organic mistakes
-explain. :func:`community_verdict` demotes a campaign whose targets moderators upheld.
+explain. Reporters a moderator marked abusive are *vouched for*: three or more of them on one owner's
+cleared content are a group at any size (a slow drip of a few accounts), and one on a cleared subject joins
+the detected group that pushed it (or, without one, links with the subject's other vouched reporters); a
+campaign smaller than ``min_members`` is detected only when every member is vouched for, so nobody is
+linked by such a group on timing alone. :func:`community_verdict` demotes a campaign whose targets
+moderators upheld.
 
 Cluster confidence (noisy-OR over kinds of evidence)::
 

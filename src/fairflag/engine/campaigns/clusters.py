@@ -19,7 +19,7 @@ class _Reporter:
     """One reporter's recent reports (capped), target multiset, cadence and the signals it carries."""
 
     __slots__ = ("cadence", "cluster", "co_pairs", "in_lsh", "kinds", "last_us", "minhash", "reports", "rid",
-                 "stale", "targets")
+                 "stale", "targets", "vouched")
 
     def __init__(self, rid: str, cadence_history: int) -> None:
         self.rid = rid
@@ -33,6 +33,7 @@ class _Reporter:
         self.in_lsh = False
         self.last_us = 0
         self.co_pairs: dict[str, None] = {}  # reporters it passed the co-report threshold with, inside the window
+        self.vouched = False  # a moderator marked one of its reports abusive (bad faith a person saw)
 
 
 class _Cluster:
@@ -40,7 +41,7 @@ class _Cluster:
     which a parent-pointer forest cannot do) with merge-friendly evidence sums."""
 
     __slots__ = ("aliases", "confidence", "dead", "detected", "first_us", "key", "kind_count", "last_us",
-                 "lsh_count", "members", "peak", "serial")
+                 "lsh_count", "members", "peak", "serial", "vouched")
 
     def __init__(self, serial: int, key: str, at_us: int) -> None:
         self.serial = serial
@@ -50,6 +51,7 @@ class _Cluster:
         self.kind_count: Counter[str] = Counter()
         self.peak: dict[str, float] = {}
         self.lsh_count = 0
+        self.vouched = 0  # members a moderator marked abusive
         self.first_us = at_us
         self.last_us = at_us
         self.confidence = 0.0

@@ -174,6 +174,7 @@ class CampaignDetector:
             marks = self._marked.setdefault(owner_id, {})
             for rid in marked:
                 marks[rid] = t
+                self._vouch(rid)
             cut = t - self._window_us
             for rid in [r for r, when in marks.items() if when < cut]:
                 del marks[rid]
@@ -194,10 +195,59 @@ class CampaignDetector:
             self._link_pushers(group, t)
             cohort = self._thin_clearance(subject_id, window, t)
             self._link_pushers(cohort - group, t)
+            for cluster in list(self._touched.values()):
+                if not cluster.dead:
+                    self._refresh(cluster)
+            vouched = self._link_vouched(window, t)
             for cluster in self._touched.values():
                 if not cluster.dead:
                     self._refresh(cluster)
-            return group | cohort
+            return group | cohort | vouched
+
+    def _link_vouched(self, window: _Window | None, t: int) -> set[str]:
+        """Link the cleared subject's reporters a moderator marked abusive (here or on any content inside
+        ``window_s``; principle: bad faith a person saw on a subject moderators cleared is evidence about the
+        reporter, and two such reporters on one cleared subject pushed it together). Each joins a detected
+        group already found pushing cleared content (``cleared_push``) that has members among the subject's
+        reporters (the largest such, ties by key); without one, two or more are linked to each other. A
+        reporter already in a detected campaign stays where it is. Nobody else is touched, so an honest
+        reporter of the subject is never linked by this. O(the subject's reporters)."""
+        if window is None:
+            return set()
+        reporters = [r for r in (self._reporters.get(rid) for rid in sorted(window.counts)) if r is not None]
+        loose = [r for r in reporters if r.vouched and (r.cluster is None or not r.cluster.detected)]
+        if not loose:
+            return set()
+        pushers: Counter[int] = Counter()
+        clusters: dict[int, _Cluster] = {}
+        for rep in reporters:
+            cluster = rep.cluster
+            if cluster is not None and cluster.detected and CLEARED_PUSH in cluster.peak:
+                pushers[cluster.serial] += 1
+                clusters[cluster.serial] = cluster
+        for rep in loose:
+            self._detach(rep)
+        if pushers:
+            target = min(clusters.values(), key=lambda c: (-pushers[c.serial], c.key))
+            anchor = self._reporters[min(target.members)]
+        elif len(loose) >= 2:
+            anchor = loose[0]
+        else:
+            return set()
+        for rep in loose:
+            self._mark(rep, CLEARED_PUSH, 1.0)
+            self._link(anchor, rep, CLEARED_PUSH, 1.0, t)
+        return {r.rid for r in loose}
+
+    def _vouch(self, rid: str) -> None:
+        """A moderator marked one of the reporter's reports abusive: its cluster counts it as vouched for."""
+        rep = self._reporters.get(rid)
+        if rep is None or rep.vouched:
+            return
+        rep.vouched = True
+        if rep.cluster is not None:
+            rep.cluster.vouched += 1
+            self._touch(rep.cluster)
 
     def _link_pushers(self, group: set[str], t: int) -> None:
         """Link a group found after the fact (``cleared_push``), each taken out of any undetected cluster first."""
@@ -357,11 +407,11 @@ class CampaignDetector:
         history = self._history.add(sid, t, rid)
         earlier = len(history.entries) - len(burst.entries)
         span_s = (t - self._burst_us - history.entries[0][0]) / _US
-        strength = max(exposure_burst(burst.distinct, self._views[sid], p),
-                       poisson_burst(burst.distinct, earlier, span_s, p))
+        beyond_audience = exposure_burst(burst.distinct, self._views[sid], p)
+        strength = max(beyond_audience, poisson_burst(burst.distinct, earlier, span_s, p))
         if strength > 0:
             signals[BURST] = strength
-            self._link_cohort(burst, BURST, strength, t)
+            self._link_cohort(burst, BURST, strength, t, audience=beyond_audience <= 0)
             self._mark(rep, BURST, strength)
 
         # 2. shared fingerprints
@@ -614,18 +664,35 @@ class CampaignDetector:
 
     # union-find of reporters
 
-    def _link_cohort(self, window: _Window, kind: str, strength: float, t: int) -> None:
-        """Link the window's not-yet-linked members to its anchor (each member once per window lifetime)."""
+    def _link_cohort(self, window: _Window, kind: str, strength: float, t: int, audience: bool = False) -> None:
+        """Link the window's not-yet-linked members to its anchor (each member once per window lifetime).
+
+        ``audience``: a burst only against the subject's own earlier rate, which its views explain (a viral
+        video's crowd): the cohort holds the subject's viewers beside any push, so it never carries a detected
+        campaign's label to them. Such a link is not made when it would join a detected campaign with anyone
+        outside it; each member still carries the signal. (Found on brigade tune seed 2: a cleared-push group
+        of 7 re-linked through a burst on the viral video swept in its 192-reporter cohort, 44 of them honest.)
+        """
         anchor_id = window.anchor()
         for rid in window.pending:
             rep = self._reporters[rid]
             if anchor_id is None:
                 anchor_id = rid
                 self._mark(rep, kind, strength)
+            elif audience and self._crosses_campaign(self._reporters[anchor_id], rep):
+                self._mark(rep, kind, strength)
             else:
                 self._link(self._reporters[anchor_id], rep, kind, strength, t)
             window.mark_linked(rid)
         window.pending.clear()
+
+    @staticmethod
+    def _crosses_campaign(a: _Reporter, b: _Reporter) -> bool:
+        """Whether linking the two would join a detected campaign with someone outside it."""
+        ca, cb = a.cluster, b.cluster
+        if ca is cb:
+            return False
+        return (ca is not None and ca.detected) or (cb is not None and cb.detected)
 
     def _mark(self, rep: _Reporter, kind: str, strength: float) -> None:
         """Record that the reporter carries a signal (its strongest value) and update its cluster's sums."""
@@ -670,6 +737,7 @@ class CampaignDetector:
             if strength > cluster.peak.get(kind, 0.0):
                 cluster.peak[kind] = strength
         cluster.lsh_count += rep.in_lsh
+        cluster.vouched += rep.vouched
         cluster.first_us = min(cluster.first_us, rep.last_us)
         cluster.last_us = max(cluster.last_us, rep.last_us)
         self._touch(cluster)
@@ -687,6 +755,7 @@ class CampaignDetector:
             if strength > big.peak.get(kind, 0.0):
                 big.peak[kind] = strength
         big.lsh_count += small.lsh_count
+        big.vouched += small.vouched
         big.first_us = min(big.first_us, small.first_us)
         big.last_us = max(big.last_us, small.last_us)
         big.detected = big.detected or small.detected
@@ -709,6 +778,7 @@ class CampaignDetector:
             if cluster.kind_count[kind] <= 0:
                 del cluster.kind_count[kind]
         cluster.lsh_count -= rep.in_lsh
+        cluster.vouched -= rep.vouched
         rep.cluster = None
         if len(cluster.members) >= 2:
             self._touch(cluster)
@@ -726,11 +796,15 @@ class CampaignDetector:
         self._touched[cluster.serial] = cluster
 
     def _refresh(self, cluster: _Cluster) -> None:
-        """Recompute confidence (module docstring formula); detection is sticky while the cluster lives."""
+        """Recompute confidence (module docstring formula); detection is sticky while the cluster lives. A
+        cluster smaller than ``min_members`` is detected only when every member is vouched for (a moderator
+        marked its report abusive) and there are ``clearance_min_marked`` of them: bad faith a person saw,
+        linked after the fact (:func:`brigade_after_clearance`), needs no crowd to be a group."""
         p = self.policy
         n = len(cluster.members)
         cluster.confidence = combine(self._coverage(cluster), self._weights)
-        if not cluster.detected and n >= p.min_members and cluster.confidence >= p.detect_confidence:
+        enough = n >= p.min_members or cluster.vouched >= max(n, p.clearance_min_marked)
+        if not cluster.detected and enough and cluster.confidence >= p.detect_confidence:
             cluster.detected = True
         self._dirty[cluster.serial] = cluster
 
