@@ -83,16 +83,16 @@ def test_idempotency_is_per_line_across_batches_and_within_one(kp: Platform) -> 
 
 def test_a_line_that_fails_in_the_database_undoes_only_its_own_writes(
         kp: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = reports.file_report
+    real = reports.file_reports
 
-    def flaky(ctx: Context, body: reports.ReportIn, **kw: Any) -> reports.ReportReceipt:
-        receipt = real(ctx, body, **kw)  # writes the report, its state, its events...
-        if body.reporter_id == "u-bad":
+    def flaky(ctx: Context, bodies: list[reports.ReportIn], **kw: Any) -> list[reports.Filed]:
+        filed = real(ctx, bodies, **kw)  # writes the reports, their states, their events...
+        if any(body.reporter_id == "u-bad" for body in bodies):
             ctx.session.flush()
             raise IntegrityError("INSERT ...", {}, Exception("simulated"))  # ...then the database refuses
-        return receipt
+        return filed
 
-    monkeypatch.setattr(reports, "file_report", flaky)
+    monkeypatch.setattr(reports, "file_reports", flaky)
     events_before = _count(kp.core, Event)
     out = _post(kp, [{"reporter_id": "u1", "subject_id": "vid-1", "reason": "spam"},
                      {"reporter_id": "u-bad", "subject_id": "vid-1", "reason": "spam"},

@@ -19,8 +19,12 @@ from sqlalchemy.orm import Session
 T = TypeVar("T")
 
 
-def _insert(session: Session) -> Any:
+def insert_statement(session: Session) -> Any:
+    """The dialect's ``insert`` (it has ``on_conflict_do_nothing``)."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+_insert = insert_statement
 
 
 def insert_missing(session: Session, table: Table, rows: list[dict[str, Any]]) -> int:

@@ -62,6 +62,19 @@ def append(session: Session, kind: str, ref_id: str, at: datetime) -> Position:
     return position
 
 
+def append_many(session: Session, kind: str, facts: list[tuple[str, datetime]]) -> Position | None:
+    """:func:`append` for many facts in one multi-row INSERT, in the order given (their ``seq`` ascends with
+    it); returns the highest position written."""
+    if not facts:
+        return None
+    rows = session.execute(_APPEND, [{"kind": kind, "ref_id": ref_id, "at": at} for ref_id, at in facts]).all()
+    position = max((int(x), int(s)) for x, s in rows)
+    tail = session.info.get(TAIL)
+    if tail is None or position > tail:
+        session.info[TAIL] = position
+    return position
+
+
 def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
