@@ -14,7 +14,7 @@ from fairflag.domain.events import EventKind
 from fairflag.services import validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import Bool, ExternalId, Input, Integer, Label, Number, Time, when
-from fairflag.store.rows import insert_new, insert_statement
+from fairflag.store.rows import insert_new, insert_rows
 from fairflag.store.tables import Account, Subject
 
 # Counts are stored as BIGINT; bounded to what every JSON client reads exactly (2^53 - 1), so an absurd value
@@ -107,13 +107,9 @@ def add_accounts(ctx: Context, account_ids: list[str]) -> None:
     wanted = sorted(set(account_ids))
     if not wanted:
         return
-    created = ctx.session.execute(
-        _insert_missing_accounts(ctx), [_new_account(ctx, account_id, {}) for account_id in wanted]).scalars().all()
-    ctx.session.info.setdefault(_ADDED_ACCOUNTS, set()).update(created)
-
-
-def _insert_missing_accounts(ctx: Context) -> Any:
-    return insert_statement(ctx.session)(Account.__table__).on_conflict_do_nothing().returning(Account.__table__.c.id)
+    created = insert_rows(ctx.session, Account.__table__, [_new_account(ctx, account_id, {}) for account_id in wanted],
+                          skip_existing=True, returning=("id",))
+    ctx.session.info.setdefault(_ADDED_ACCOUNTS, set()).update(row[0] for row in created)
 
 
 def _new_account(ctx: Context, account_id: str, described: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from fairflag.domain import cases as case_rules
 from fairflag.domain.enums import CaseStatus, ReportOutcome, ReportSource
@@ -20,7 +20,7 @@ from fairflag.services import platform, ratelimits, reputation, triage, validati
 from fairflag.services.context import Context
 from fairflag.services.inputs import ExternalId, Input, Label, Number, Text, Time, Url, when
 from fairflag.store import cases as case_store
-from fairflag.store import locks, triagelog
+from fairflag.store import locks, rows, triagelog
 from fairflag.store.tables import Case, Report, ReportState, Subject
 
 Fingerprint = Annotated[Label, Field(max_length=128)]
@@ -270,8 +270,8 @@ def _file_round(ctx: Context, bodies: list[ReportIn], digests: list[str], lines:
     # and their log rows, one multi-row INSERT each. Weighing follows the commit, in log order
     # (services/consumer.py): the reports are acknowledged once durable.
     session.flush()
-    session.execute(insert(Report.__table__), report_rows)
-    session.execute(insert(ReportState.__table__), state_rows)
+    rows.insert_rows(session, Report.__table__, report_rows)
+    rows.insert_rows(session, ReportState.__table__, state_rows)
     triagelog.append_many(session, triagelog.REPORT, [(row["id"], row["reported_at"])  # type: ignore[misc]
                                                       for row in report_rows])
 

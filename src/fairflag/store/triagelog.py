@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
+from fairflag.store.rows import insert_rows
 from fairflag.store.tables import TriageCursor, TriageLog
 
 Position = tuple[int, int]
@@ -67,8 +68,9 @@ def append_many(session: Session, kind: str, facts: list[tuple[str, datetime]]) 
     it); returns the highest position written."""
     if not facts:
         return None
-    rows = session.execute(_APPEND, [{"kind": kind, "ref_id": ref_id, "at": at} for ref_id, at in facts]).all()
-    position = max((int(x), int(s)) for x, s in rows)
+    written = insert_rows(session, TriageLog.__table__, [{"kind": kind, "ref_id": ref_id, "at": at}
+                                                         for ref_id, at in facts], returning=("xid", "seq"))
+    position = max((int(x), int(s)) for x, s in written)
     tail = session.info.get(TAIL)
     if tail is None or position > tail:
         session.info[TAIL] = position
