@@ -154,6 +154,8 @@ async def _drive(base_url: str, token: str, connections: int, reports_n: int, se
                 elif r.is_success:
                     filed += 1
                     acked[r.json()["id"]] = at
+                elif not bulk and r.headers.get("content-type", "").startswith("application/json"):
+                    line_errors[r.json().get("error", {}).get("type", str(r.status_code))] += 1
 
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(connections)))
