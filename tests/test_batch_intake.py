@@ -83,16 +83,16 @@ def test_idempotency_is_per_line_across_batches_and_within_one(kp: Platform) -> 
 
 def test_a_line_that_fails_in_the_database_undoes_only_its_own_writes(
         kp: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = reports.file_report
+    real = reports.file_reports
 
-    def flaky(ctx: Context, body: reports.ReportIn, **kw: Any) -> reports.ReportReceipt:
-        receipt = real(ctx, body, **kw)  # writes the report, its state, its events...
-        if body.reporter_id == "u-bad":
+    def flaky(ctx: Context, bodies: list[reports.ReportIn], **kw: Any) -> list[reports.Filed]:
+        filed = real(ctx, bodies, **kw)  # writes the reports, their states, their events...
+        if any(body.reporter_id == "u-bad" for body in bodies):
             ctx.session.flush()
             raise IntegrityError("INSERT ...", {}, Exception("simulated"))  # ...then the database refuses
-        return receipt
+        return filed
 
-    monkeypatch.setattr(reports, "file_report", flaky)
+    monkeypatch.setattr(reports, "file_reports", flaky)
     events_before = _count(kp.core, Event)
     out = _post(kp, [{"reporter_id": "u1", "subject_id": "vid-1", "reason": "spam"},
                      {"reporter_id": "u-bad", "subject_id": "vid-1", "reason": "spam"},
@@ -131,3 +131,16 @@ def test_lines_sharing_a_key_keep_the_request_order_whatever_their_subjects(kp: 
                      {"reporter_id": "u2", "subject_id": "a-first", "reason": "spam"}])
     assert [x["status"] for x in out["lines"]] == [201, 409, 201]
     assert out["lines"][0]["report"]["subject_id"] == "vid-2"
+
+
+def test_one_reporter_many_times_in_a_batch_takes_its_slots_in_order(kp: Platform) -> None:
+    """The rate limit is taken set-based, one round per occurrence of a reporter: exactly as many lines pass as
+    the reporter's minute allows, in the request's order, and a line refused for its content takes no slot."""
+    limit = kp.core.policy.rate_limits.reporter_per_minute
+    line = {"reporter_id": "busy", "subject_id": "vid-1", "reason": "spam"}
+    lines = [{**line, "subject_id": "no-such-video"}] + [line] * (limit + 2)
+    out = _post(kp, lines)
+    assert [x["status"] for x in out["lines"]] == [422] + [201] * limit + [429, 429]
+    assert out["lines"][0]["error"]["type"] == "unknown_subject"
+    assert all(x["retry_after_s"] >= 1 for x in out["lines"][-2:])
+    assert _count(kp.core, Report) == limit

@@ -474,7 +474,7 @@ def bench_http(
     connections: Annotated[int, typer.Option(min=1, max=512, help="Concurrent connections.")] = 4,
     reports_n: Annotated[int, typer.Option("--reports", min=1, help="Stop after this many reports.")] = 20_000,
     seconds: Annotated[float, typer.Option(min=0.1, max=600, help="Stop after this many seconds.")] = 20.0,
-    bulk: Annotated[int, typer.Option(min=0, max=500, help="Send POST /v1/reports/batch with this many lines "
+    bulk: Annotated[int, typer.Option(min=0, max=1000, help="Send POST /v1/reports/batch with this many lines "
                                       "per request instead of single reports (0: single).")] = 0,
     pg_admin_url: Annotated[str, typer.Option(help="Where to create the scratch PostgreSQL database.")] = (
         "postgresql://postgres@127.0.0.1:5432/postgres"),

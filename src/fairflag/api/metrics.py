@@ -10,6 +10,7 @@ usually scrape on a private network, but the API port may be public.
 
 from __future__ import annotations
 
+import collections
 import hmac
 import time
 from collections.abc import Iterable, Iterator
@@ -60,14 +61,19 @@ class Metrics:
         self.registry.register(collector)
 
     def count_received(self, sources: Iterable[str], endpoint: str) -> None:
-        for source in sources:
-            self.received.labels(source, endpoint).inc()
+        for source, n in collections.Counter(sources).items():  # one increment per label, not per report
+            self.received.labels(source, endpoint).inc(n)
 
     def count_rate_limited(self, limit: str) -> None:
         self.rate_limited.labels(limit).inc()
 
     def count_acknowledged(self, receipt: ReportReceipt) -> None:
         self.acknowledged.labels(receipt.source.value, "replayed" if receipt.replayed else "created").inc()
+
+    def count_acknowledged_many(self, receipts: Iterable[ReportReceipt]) -> None:
+        counts = collections.Counter((r.source.value, "replayed" if r.replayed else "created") for r in receipts)
+        for labels, n in counts.items():
+            self.acknowledged.labels(*labels).inc(n)
 
 
 class _StoreCollector(Collector):

@@ -79,6 +79,11 @@ class HttpResult:
     triage_lag_ms_p99: float = 0.0
     triage_lag_ms_max: float = 0.0
     triage_catch_up_s: float = 0.0  # after the last answer, until the consumer passed everything
+    # CPU milliseconds (user + system, /proc) per acknowledged report that the server's processes (requests and
+    # the consumer thread alike) and the database's backends spent while the load ran: the figure a loaded machine
+    # distorts least (a backend's CPU is counted from its first sample, every 0.5 s).
+    server_cpu_ms_per_report: float = 0.0
+    pg_cpu_ms_per_report: float = 0.0
     settings: dict[str, Any] = field(default_factory=dict)
     machine: str = ""
     measured_on: str = ""
@@ -149,6 +154,8 @@ async def _drive(base_url: str, token: str, connections: int, reports_n: int, se
                 elif r.is_success:
                     filed += 1
                     acked[r.json()["id"]] = at
+                elif not bulk and r.headers.get("content-type", "").startswith("application/json"):
+                    line_errors[r.json().get("error", {}).get("type", str(r.status_code))] += 1
 
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(connections)))
@@ -211,6 +218,15 @@ def _prepare(url: str, n_subjects: int, seed: int) -> str:
     return token
 
 
+def _cpu_s(pid: int) -> float:
+    """The process's CPU seconds so far (user + system), 0 if it is gone or unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _peak_rss_mb(pid: int) -> float:
     """The process's peak resident set (VmHWM), 0 if it is gone or unreadable."""
     try:
@@ -231,6 +247,8 @@ class _PgBackendWatch:
         self.conninfo = make_url(pg_admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
         self.dbname = dbname
         self.peaks: dict[int, float] = {}
+        self.cpu: dict[int, float] = {}  # each backend's CPU seconds when last seen
+        self.cpu_first: dict[int, float] = {}  # ... and when first seen
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -250,6 +268,11 @@ class _PgBackendWatch:
                 rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.dbname,)).fetchall()
                 for (pid,) in rows:
                     self.peaks[pid] = max(self.peaks.get(pid, 0.0), _peak_rss_mb(pid))
+                    self.cpu[pid] = max(self.cpu.get(pid, 0.0), _cpu_s(pid))
+                    self.cpu_first.setdefault(pid, self.cpu[pid])
+
+    def cpu_s(self) -> float:
+        return sum(self.cpu[pid] - self.cpu_first[pid] for pid in self.cpu)
 
 
 class _CursorWatch:
@@ -396,15 +419,18 @@ def run_http(database: str = "sqlite", *, connections: int = 4, reports_n: int =
             if watch:
                 watch.__enter__()
             try:
+                cpu_before = _cpu_s(server.pid) + sum(_cpu_s(child) for child in _children(server.pid))
                 loader.start()
                 out = _result_of(loader, queue, timeout=seconds + 400)
+                server_cpu = _cpu_s(server.pid) + sum(_cpu_s(child) for child in _children(server.pid)) - cpu_before
+                pg_cpu = watch.cpu_s() if watch else 0.0
                 loader.join(timeout=30)
+                catch_up = cursor.catch_up()
             finally:
                 if loader.is_alive():
                     loader.kill()
                 if watch:
                     watch.__exit__()
-            catch_up = cursor.catch_up()
             load_after = [round(x, 2) for x in os.getloadavg()]
             server_rss = _peak_rss_mb(server.pid) + sum(_peak_rss_mb(child) for child in _children(server.pid))
         lags = np.array(cursor.lags_ms(out["acked"]) or [0.0])
@@ -423,6 +449,8 @@ def run_http(database: str = "sqlite", *, connections: int = 4, reports_n: int =
         triage_lag_ms_p50=round(float(np.percentile(lags, 50)), 1),
         triage_lag_ms_p99=round(float(np.percentile(lags, 99)), 1), triage_lag_ms_max=round(float(lags.max()), 1),
         triage_catch_up_s=round(catch_up, 2),
+        server_cpu_ms_per_report=round(server_cpu * 1000 / filed, 3) if filed else 0.0,
+        pg_cpu_ms_per_report=round(pg_cpu * 1000 / filed, 3) if filed else 0.0,
         settings={"reports_bound": reports_n, "seconds_bound": seconds, "subjects": n_subjects,
                   "swarm_subjects": SWARM_SUBJECTS, "swarm_share": 0.3, "seed": seed, "server": f"fairflag serve "
                   f"({processes} uvicorn process(es), access log on, background worker and triage consumer on)",

@@ -1,15 +1,20 @@
 """Bulk intake: many reports in one unit of work, each line with its own result.
 
-Each line goes through the one single-report use case (:func:`reports.file_report`), inside its own savepoint:
-a line the rules refuse (unknown subject, idempotency key reused, ...) or that fails in the database undoes only
-its own writes, and the other lines commit together. One commit for the whole batch is what makes bulk intake
-cheaper than one request per report (one fsync, one round of locks and flushes per batch).
+The lines go through the one intake use case, :func:`reports.file_reports` (a single report is a batch of one
+there), which files them set-based: every refusal (unknown subject, idempotency key reused, rate limit, ...) is
+known before anything of its line is written, and the accepted lines are written with one multi-row INSERT per
+table and committed together. One commit and a few statements for the whole batch are what make bulk intake
+cheaper than one request per report.
+
+If the database fails while the batch is written (a constraint, a deadlock), the whole batch's writes are undone
+(a savepoint) and the lines are filed again one by one, each in its own savepoint: the line that fails answers
+500 alone and the others are kept, as before.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError
 
@@ -18,11 +23,12 @@ from fairflag.services import platform, reports, reputation
 from fairflag.services.context import Context
 from fairflag.store import savepoints
 
-MAX_LINES = 500  # a batch larger than this is refused whole (422): bounded work per transaction (and time)
+# A batch larger than this is refused whole (422): bounded work per transaction, and a bounded time its subjects'
+# row locks are held (the consumer waits for the oldest running write transaction: docs/throughput.md).
+MAX_LINES = 1000
 log = logging.getLogger("fairflag.batch")
-# What the single-report path remembers "for this unit of work" (Session.info) assumes one report per unit: an
-# account created in it has no reports yet, a reporter with no stats row still has none. In a batch each line
-# is a unit of its own, so each starts without them (a lock taken stays held by the transaction regardless).
+# What a unit of work remembers in Session.info about rows it created or read (accounts it added, reporters'
+# rows): after a savepoint rolled back, what it remembers may name rows that are gone, so it starts afresh.
 _PER_UNIT_MEMOS = (platform._ADDED_ACCOUNTS, reputation._LOCKED, reputation._MISSING)
 
 
@@ -38,7 +44,7 @@ LineResult = reports.ReportReceipt | LineFailed
 
 def file_reports(ctx: Context, bodies: list[reports.ReportIn], *, service_key_id: str | None = None,
                  rate_limit: bool = False) -> list[LineResult]:
-    """File each line as ``reports.file_report`` would alone, in order; results in the same order.
+    """File each line as ``reports.file_report`` would alone; results in the request's order.
 
     A line that breaks a rule of the published schema (one the policy fills in: reason codes, lengths...)
     refuses the whole batch before anything is filed, as the schema does, with ``field`` naming the line."""
@@ -50,36 +56,32 @@ def file_reports(ctx: Context, bodies: list[reports.ReportIn], *, service_key_id
             exc.message = f"line {index}: {exc.message}"
             raise
     ctx.now()  # one "now" for the whole batch: every line is received at the same instant
-    # Begin the transaction outside any line: a lock the database cannot give (SQLite's busy timeout) then fails
-    # the batch as a whole, which Fairflag.run retries, instead of failing line 0 alone.
+    # Begin the transaction outside any savepoint: a lock the database cannot give (SQLite's busy timeout) then
+    # fails the batch as a whole, which Fairflag.run retries.
     ctx.session.connection()
+    try:
+        with savepoints.isolated(ctx.session):
+            filed = reports.file_reports(ctx, bodies, service_key_id=service_key_id, rate_limit=rate_limit)
+    except DBAPIError:
+        log.exception("a report batch failed in the database; filing its %d lines one by one", len(bodies))
+        return _one_by_one(ctx, bodies, service_key_id=service_key_id, rate_limit=rate_limit)
+    return [LineFailed(result) if isinstance(result, DomainError) else result for result in filed]
+
+
+def _one_by_one(ctx: Context, bodies: list[reports.ReportIn], *, service_key_id: str | None,
+                rate_limit: bool) -> list[LineResult]:
+    """Each line in its own savepoint, in lock order: one that fails in the database undoes only its writes."""
     results: dict[int, LineResult] = {}
-    for index in _lock_order(bodies):
-        body = bodies[index]
-        line_ctx = replace(ctx, actor=replace(ctx.actor, on_behalf_of=body.reporter_id))
+    for index in reports.lock_order(bodies):
         for memo in _PER_UNIT_MEMOS:
             ctx.session.info.pop(memo, None)
         try:
             with savepoints.isolated(ctx.session):
-                results[index] = reports.file_report(line_ctx, body, service_key_id=service_key_id,
-                                                             rate_limit=rate_limit)
-        except DomainError as exc:
-            results[index] = LineFailed(exc)
+                filed = reports.file_reports(ctx, [bodies[index]], service_key_id=service_key_id,
+                                             rate_limit=rate_limit)[0]
         except DBAPIError:
             log.exception("line %d of a report batch failed in the database; the other lines go on", index)
             results[index] = LineFailed(None)
+            continue
+        results[index] = LineFailed(filed) if isinstance(filed, DomainError) else filed
     return [results[i] for i in range(len(bodies))]
-
-
-def _lock_order(bodies: list[reports.ReportIn]) -> list[int]:
-    """The order to file the lines in: by subject, since each line locks its subject's row until the batch
-    commits, and two batches that lock subjects in one order wait for each other instead of deadlocking. Lines
-    that share an idempotency key stay together in the request's order (sorted by the first one's subject), so
-    the first of them is the one filed and the others replay it or are refused, as sent one by one."""
-    first_subject: dict[str, str] = {}
-    for body in bodies:
-        if body.idempotency_key is not None:
-            first_subject.setdefault(body.idempotency_key, body.subject_id)
-    return sorted(range(len(bodies)), key=lambda i: (
-        first_subject.get(bodies[i].idempotency_key or "", bodies[i].subject_id)
-        if bodies[i].idempotency_key is not None else bodies[i].subject_id, i))

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from fairflag.domain.enums import Surface
 from fairflag.domain.errors import InvalidInput
@@ -13,7 +14,7 @@ from fairflag.domain.events import EventKind
 from fairflag.services import validation
 from fairflag.services.context import Context
 from fairflag.services.inputs import Bool, ExternalId, Input, Integer, Label, Number, Time, when
-from fairflag.store.rows import insert_new
+from fairflag.store.rows import insert_new, insert_rows
 from fairflag.store.tables import Account, Subject
 
 # Counts are stored as BIGINT; bounded to what every JSON client reads exactly (2^53 - 1), so an absurd value
@@ -87,12 +88,39 @@ def added_in_this_unit(ctx: Context, account_id: str) -> bool:
     return account_id in ctx.session.info.get(_ADDED_ACCOUNTS, set())
 
 
+def accounts(ctx: Context, account_ids: list[str]) -> dict[str, Account]:
+    """The accounts of these ids that exist (read in one query, not locked): what :func:`ensure_account`
+    would find, for many reports at once."""
+    wanted = sorted(set(account_ids))
+    found: dict[str, Account] = {}
+    for start in range(0, len(wanted), 500):
+        for row in ctx.session.scalars(select(Account).where(Account.id.in_(wanted[start:start + 500]))):
+            found[row.id] = row
+    return found
+
+
+def add_accounts(ctx: Context, account_ids: list[str]) -> None:
+    """Create the accounts of these ids that do not exist, with what little we know, as :func:`ensure_account`
+    does one by one, in one ``INSERT ... ON CONFLICT DO NOTHING`` (ids in ascending order: two batches creating
+    the same accounts wait for each other instead of deadlocking). The ones this unit of work created are
+    remembered (:func:`added_in_this_unit`)."""
+    wanted = sorted(set(account_ids))
+    if not wanted:
+        return
+    created = insert_rows(ctx.session, Account.__table__, [_new_account(ctx, account_id, {}) for account_id in wanted],
+                          skip_existing=True, returning=("id",))
+    ctx.session.info.setdefault(_ADDED_ACCOUNTS, set()).update(row[0] for row in created)
+
+
+def _new_account(ctx: Context, account_id: str, described: dict[str, Any]) -> dict[str, Any]:
+    values = {"created_at": None, "verified": False, "trusted_flagger": False, "followers": 0, **described}
+    return {"id": account_id, "first_seen_at": ctx.now(), "updated_at": ctx.now(), **values}
+
+
 def _add_account(ctx: Context, account_id: str, described: dict[str, Any]) -> tuple[Account, bool]:
     """Insert the account unless it exists (``INSERT ... ON CONFLICT DO NOTHING``). Returns the row and whether
     this unit of work created it; if a concurrent transaction did, its committed row, locked for a change."""
-    values = {"created_at": None, "verified": False, "trusted_flagger": False, "followers": 0, **described}
-    account = insert_new(ctx.session, Account,
-                         {"id": account_id, "first_seen_at": ctx.now(), "updated_at": ctx.now(), **values})
+    account = insert_new(ctx.session, Account, _new_account(ctx, account_id, described))
     if account is not None:
         ctx.session.info.setdefault(_ADDED_ACCOUNTS, set()).add(account_id)
         return account, True

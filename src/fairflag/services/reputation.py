@@ -51,6 +51,19 @@ def stats(ctx: Context, reporter_id: str, *, lock: bool = False) -> ReporterStat
     return row
 
 
+def load_stats(ctx: Context, reporter_ids: list[str]) -> None:
+    """Read many reporters' rows in one query, so that :func:`stats` then answers each from the unit of work
+    (a row in the identity map, a miss remembered) instead of asking once per reporter."""
+    locked: dict[str, ReporterStats] = ctx.session.info.get(_LOCKED, {})
+    missing: set[str] = ctx.session.info.setdefault(_MISSING, set())
+    wanted = sorted(set(reporter_ids) - set(locked) - missing)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        found = {row.reporter_id for row in ctx.session.scalars(
+            select(ReporterStats).where(ReporterStats.reporter_id.in_(chunk)))}
+        missing.update(set(chunk) - found)
+
+
 def no_record_yet(ctx: Context, reporter_id: str) -> None:
     """The reporter's account was created in this unit of work, so no outcome was ever recorded for them:
     say so instead of asking the database."""

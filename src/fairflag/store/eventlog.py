@@ -2,17 +2,18 @@
 
 The log is append-only and nothing in a unit of work reads back what it just appended, so its rows need not
 go through the ORM's identity map one by one (on SQLite that is one INSERT ... RETURNING per row). They are
-inserted with one executemany just before the transaction commits, in the order they were recorded; a
-rollback discards them with everything else (the hooks are in store/session.py).
+inserted with one statement just before the transaction commits, in the order they were recorded
+(store/rows.py, ``insert_rows``); a rollback discards them with everything else (the hooks are in
+store/session.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from fairflag.store.rows import insert_rows
 from fairflag.store.tables import Event
 
 _PENDING = "fairflag.eventlog.pending"
@@ -31,7 +32,7 @@ def write_pending(session: Session) -> int:
     rows = session.info.pop(_PENDING, None)
     if not rows:
         return 0
-    session.execute(insert(Event.__table__), rows)
+    insert_rows(session, Event.__table__, rows)
     return len(rows)
 
 

@@ -16,6 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 _LOCK = text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), CAST(:key AS integer))")
+# Many keys in one round trip, in the order given (unnest keeps the array's order).
+_LOCK_MANY = text("SELECT count(pg_advisory_xact_lock(CAST(:space AS integer), k)) "
+                  "FROM unnest(CAST(:keys AS integer[])) AS k")
 
 
 class LockSpace(IntEnum):
@@ -30,5 +33,16 @@ def one_writer(session: Session, space: LockSpace, key: str) -> None:
     whose 32-bit hashes collide only wait for each other, which is harmless."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
-    session.execute(_LOCK, {"space": int(space), "key": digest})
+    session.execute(_LOCK, {"space": int(space), "key": _digest(key)})
+
+
+def one_writer_each(session: Session, space: LockSpace, keys: list[str]) -> None:
+    """:func:`one_writer` for many keys in one statement, taken in ascending order of their hashes: two
+    transactions that lock overlapping sets this way wait for each other instead of deadlocking."""
+    if not keys or session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(_LOCK_MANY, {"space": int(space), "keys": sorted({_digest(key) for key in keys})})
+
+
+def _digest(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
+from fairflag.store.rows import insert_rows
 from fairflag.store.tables import TriageCursor, TriageLog
 
 Position = tuple[int, int]
@@ -56,6 +57,20 @@ def append(session: Session, kind: str, ref_id: str, at: datetime) -> Position:
     """Write one log row in the caller's transaction (it commits or rolls back with the fact it records)."""
     row = session.execute(_APPEND, {"kind": kind, "ref_id": ref_id, "at": at}).one()
     position = (int(row[0]), int(row[1]))
+    tail = session.info.get(TAIL)
+    if tail is None or position > tail:
+        session.info[TAIL] = position
+    return position
+
+
+def append_many(session: Session, kind: str, facts: list[tuple[str, datetime]]) -> Position | None:
+    """:func:`append` for many facts in one multi-row INSERT, in the order given (their ``seq`` ascends with
+    it); returns the highest position written."""
+    if not facts:
+        return None
+    written = insert_rows(session, TriageLog.__table__, [{"kind": kind, "ref_id": ref_id, "at": at}
+                                                         for ref_id, at in facts], returning=("xid", "seq"))
+    position = max((int(x), int(s)) for x, s in written)
     tail = session.info.get(TAIL)
     if tail is None or position > tail:
         session.info[TAIL] = position
