@@ -158,7 +158,7 @@ class Triage(_Strict):
     spam_signal_weight: Annotated[float, Field(ge=0)] = 0.5
     trusted_flagger_bonus: Annotated[float, Field(ge=0)] = 2.0
     aging_per_hour: Annotated[float, Field(ge=0)] = 0.05
-    review_group_extra: Annotated[float, Field(ge=0)] = 0.0
+    review_group_extra: Annotated[float, Field(ge=0)] = 1.5
 
 
 class Rereview(_Strict):
