@@ -318,3 +318,32 @@ def test_a_relook_brought_back_by_volume_alone_needs_a_second_moderator(plat: Pl
     answer = remove(plat, "mod2", follow_up)
     assert answer["status"] == "awaiting_second_review" and answer["trigger"] == "relook"
     assert applied(plat) == []
+
+
+def test_a_campaign_target_of_an_owner_with_a_confirmed_violation_is_decided_by_one_moderator(
+        plat: Platform, clock: ManualClock) -> None:
+    """A community reporting a scam ring is detected as a campaign on every scam: the first removal of the owner's
+    content waits for a second moderator, the owner's next one (a confirmed violator's, with an active strike)
+    does not; a creator with a clean record stays protected."""
+    first = brigaded_case(plat, clock, "v1")
+    plat.claim("mod1", first)
+    assert remove(plat, "mod1", first)["trigger"] == "campaign"
+    plat.claim("mod2", first)
+    assert remove(plat, "mod2", first)["status"] == "decided"
+    assert plat.notices("creator1")["active_strikes"] == 1
+    second = brigaded_case(plat, clock, "v9")
+    plat.claim("mod1", second)
+    assert remove(plat, "mod1", second)["status"] == "decided"
+
+
+def test_the_owner_record_exemption_can_be_turned_off(plat: Platform, clock: ManualClock) -> None:
+    plat.core.policy = plat.core.policy.model_copy(update={
+        "second_review": plat.core.policy.second_review.model_copy(update={"campaign_max_owner_strikes": 1000})})
+    first = brigaded_case(plat, clock, "v1")
+    plat.claim("mod1", first)
+    remove(plat, "mod1", first)
+    plat.claim("mod2", first)
+    assert remove(plat, "mod2", first)["status"] == "decided"
+    second = brigaded_case(plat, clock, "v9")
+    plat.claim("mod1", second)
+    assert remove(plat, "mod1", second)["trigger"] == "campaign"

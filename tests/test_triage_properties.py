@@ -87,9 +87,35 @@ def test_one_coordinated_group_adds_a_bounded_amount(base: list[tuple[float, str
     after = triage.score(ev, facts(views), POLICY)
     assert after.evidence - before.evidence <= POLICY.triage.group_cap + 1e-9
     assert after.effective_reporters - before.effective_reporters <= POLICY.triage.group_cap_members + 1e-9
-    # ... and so the priority can grow by at most what that bounded evidence buys at the highest severity.
+    # ... and so the priority can grow by at most what that bounded evidence, and the bounded extra the review
+    # priority gives a crowd the views cannot explain, buy at the highest severity.
     top = max(POLICY.severities.values()) * max(s.urgency for s in POLICY.surfaces.values())
-    assert after.value - before.value <= top * (1 + before.evidence + POLICY.triage.group_cap) + 1e-6
+    bound = before.components["review_evidence"] + POLICY.triage.group_cap + POLICY.triage.review_group_extra
+    assert after.value - before.value <= top * (1 + bound) + 1e-6
+    assert after.components["review_evidence"] - after.evidence <= POLICY.triage.review_group_extra + 1e-9
+
+
+def test_a_crowd_the_views_cannot_explain_is_reviewed_sooner_but_weighs_no_more() -> None:
+    """Coordination bounds what a group can do to a subject (E, the severity label, anything automatic), but a
+    community of 60 reporting an account seen 300 times still brings it to a reviewer sooner than one reporter
+    would; on a video seen 5 million times (a brigade on viral content) the same crowd gains almost nothing."""
+    ev = triage.CaseEvidence()
+    for i in range(60):
+        ev.bucket("campaign-x").add(0.25 if i % 2 else 0.08, "scam_fraud", False)
+    off = POLICY.model_copy(update={"triage": POLICY.triage.model_copy(update={"review_group_extra": 0.0})})
+    small = triage.score(ev, facts(300, "account"), POLICY)
+    capped_only = triage.score(ev, facts(300, "account"), off)
+    assert small.evidence == capped_only.evidence <= POLICY.triage.group_cap + 1e-9
+    assert small.severity == capped_only.severity
+    assert small.components["review_evidence"] > small.evidence + 0.5 * POLICY.triage.review_group_extra
+    assert small.value > 1.5 * capped_only.value
+    assert capped_only.components["review_evidence"] == capped_only.components["evidence"]
+    viral = triage.score(ev, facts(5_000_000), POLICY)
+    assert viral.components["coordinated_volume_for_review"] < 0.1 * small.components["coordinated_volume_for_review"]
+    # On a creator a moderator just cleared, the crowd's volume brings nothing extra (retaliation, a brigade).
+    cleared = triage.SubjectFacts(surface="account", views=300, owner_active_strikes=0, signals={}, owner_cleared=True)
+    assert triage.score(ev, cleared, POLICY).value == capped_only.value
+    assert not triage.auto_restriction(ev, small, facts(300, "account"), POLICY, protected=False).restrict
 
 
 @given(st.lists(weights, min_size=1, max_size=50))

@@ -158,6 +158,7 @@ class Triage(_Strict):
     spam_signal_weight: Annotated[float, Field(ge=0)] = 0.5
     trusted_flagger_bonus: Annotated[float, Field(ge=0)] = 2.0
     aging_per_hour: Annotated[float, Field(ge=0)] = 0.05
+    review_group_extra: Annotated[float, Field(ge=0)] = 1.5
 
 
 class Rereview(_Strict):
@@ -179,6 +180,7 @@ class SecondReview(_Strict):
     thin_evidence_exempt_surfaces: tuple[str, ...] = ("livestream",)
     thin_evidence_exempt_sources: Annotated[int, Field(ge=0)] = 0
     thin_evidence_max_owner_strikes: Annotated[int, Field(ge=0)] = 0
+    campaign_max_owner_strikes: Annotated[int, Field(ge=0)] = 0
     campaign_waiver_sources: Annotated[int, Field(ge=0)] = 2
     campaign_waiver_evidence: PositiveFloat = 1.0
     owner_surge_window_s: PositiveFloat = 3600.0

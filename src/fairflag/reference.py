@@ -67,6 +67,9 @@ POLICY_MEANINGS: dict[str, str] = {
     "triage.owner_strike_cap": "… counting at most this many",
     "triage.spam_signal_weight": "priority multiplier per unit of the platform's `spam_score` signal",
     "triage.trusted_flagger_bonus": "added to the priority when a trusted flagger reported (DSA Art. 22)",
+    "triage.review_group_extra": "the review priority (never the score's evidence, the severity label or an "
+                                 "automatic step) also counts a coordinated group's weight beyond `group_cap`, up "
+                                 "to this much, in the share of its members the views cannot explain (0: off)",
     "triage.aging_per_hour": "the queue rank rises by this per hour a case waits (a low case passes a fresh medium "
                              "one in about two days)",
     "rereview.window_s": "after a moderator found no violation, new reports on the subject wait in a held follow-up "
@@ -100,6 +103,9 @@ POLICY_MEANINGS: dict[str, str] = {
         "reported (0: always spared)",
     "second_review.thin_evidence_max_owner_strikes": "the thin-evidence rule applies while the owner has at most "
                                                      "this many active strikes",
+    "second_review.campaign_max_owner_strikes": "the campaign and owner-surge rules apply while the owner has at "
+                                                "most this many active strikes (a confirmed violator's other "
+                                                "content is decided by one moderator)",
     "second_review.owner_surge_window_s": "the window in which an owner surge is counted",
     "second_review.owner_surge_subjects": "an owner surge: at least this many of the creator's subjects reported (0 "
                                           "turns it off) ...",

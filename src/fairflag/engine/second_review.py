@@ -35,6 +35,14 @@ opinion) must also find a violation before anything is enforced ([second_review]
   toss of one reviewer's mistake at every release. Surfaces where harm cannot wait (as for thin evidence)
   are exempt: a cleared livestream may have changed since.
 
+The ``campaign`` and ``owner_surge`` triggers protect a creator with a clean record: they do not apply once the
+owner has more than ``campaign_max_owner_strikes`` active strikes (:func:`record_exempt`). Both guard against an
+attack that needs one reviewer's mistake, and both fire on a community reporting a scam ring in lockstep
+(a campaign, and a surge on each scammer): every scam subject then cost two reviews, and with scarce reviewers
+the crowd's targets waited twice as long as a naive report count's. A strike is a violation a moderator already
+confirmed on the owner (under these triggers, two moderators): the owner's other reported content is decided by
+one, as the thin-evidence rule already does (a scammer's second and third video).
+
 The rules are pure: the service gathers the facts, cheapest first, and stops at the first rule that applies.
 A second review costs one more look on the subject; a wrong restriction costs a creator their content.
 """
@@ -130,6 +138,12 @@ def thin_evidence(ev: CaseEvidence, surface: str, owner_active_strikes: int, pol
                    f"the reports weigh {weight:.2f}, below {rule.thin_evidence_below}: a restriction resting on one "
                    f"moderator's judgement alone takes effect when a second moderator also finds a violation",
                    {"evidence": round(weight, 4), "below": rule.thin_evidence_below})
+
+
+def record_exempt(owner_active_strikes: int, policy: Policy) -> bool:
+    """Whether the owner's confirmed violations (more than ``campaign_max_owner_strikes`` active strikes) spare a
+    restrictive decision the ``campaign`` and ``owner_surge`` triggers (see the module docstring)."""
+    return owner_active_strikes > policy.second_review.campaign_max_owner_strikes
 
 
 def owner_surge(subjects: int, reporters: int, policy: Policy) -> Trigger | None:

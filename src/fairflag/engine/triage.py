@@ -11,13 +11,23 @@ individual reporters add their credibility ``w``; reporters the campaign detecto
     expected   = views × reports_per_view(reason)             organic reports the exposure explains
     exposure   = floor + (1 − floor) × N_eff / (N_eff + expected)
     severity   = max(low, max_reason severity_weight(reason) × min(1, E_reason / severity_evidence_full))
-    priority   = severity × surface_urgency × (1 + E × exposure) × owner_factor × signal_factor
+    X(group)   = capped(S_g − W(group), review_group_extra) × n_g / (n_g + expected)
+    E_review   = E + Σ_groups X(group)                          (severity_review likewise, from E_review by reason)
+    priority   = severity_review × surface_urgency × (1 + E_review × exposure) × owner_factor × signal_factor
                  + trusted_flagger_bonus (if a trusted flagger reported)
 
 so one coordinated group adds at most ``group_cap`` to E and ``group_cap_members`` to N_eff however
 large it is; a severe reason chosen by low-credibility reporters cannot buy urgency; and 50 reports on a
 video seen 5 million times weigh little while 50 on a video seen 100 times weigh fully (and the campaign
 detector looks at the latter).
+
+E (and the severity label, the deadline and every automatic step) counts a group at most ``group_cap``. The
+priority alone also counts X: what the group's weight beyond its cap would add, bounded by
+``review_group_extra`` and in the share of its members the subject's views cannot explain (and not at all once
+a moderator's latest decision on the owner's content was a clearance). Coordination is
+evidence about the reporters, not about the content: it bounds what they can *do* to a subject, but a crowd
+far beyond what the exposure explains is still a reason for a person to look sooner (a community reporting a
+scam is coordinated too), and a brigade on a viral video, whose views explain its volume, gains nothing.
 
 An automatic restriction (reversible, pending review; never permanent) needs strong evidence from
 enough *independent credible* sources: see :func:`auto_restriction`.
@@ -136,6 +146,9 @@ class SubjectFacts:
     views: int
     owner_active_strikes: int
     signals: dict[str, float]
+    # The latest decision on the owner's content found no violation: a crowd was found wrong about this creator,
+    # so its volume brings no extra review priority (see :func:`review_extra`).
+    owner_cleared: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +196,41 @@ def total_evidence(ev: CaseEvidence, policy: Policy) -> float:
     return _evidence(ev, policy)[0]
 
 
+def _severity_weight(by_reason: dict[str, float], policy: Policy) -> float:
+    """Credible severity: a reason's severity counts in proportion to the credible evidence behind it."""
+    severity_weight = policy.severities["low"]
+    for reason, e in by_reason.items():
+        weight = policy.severities[policy.severity_of(reason)] * min(1.0, e / policy.triage.severity_evidence_full)  # type: ignore[index]
+        severity_weight = max(severity_weight, weight)
+    return severity_weight
+
+
+def review_extra(ev: CaseEvidence, expected: float, policy: Policy) -> tuple[float, dict[str, float]]:
+    """``Σ X(group)`` of the priority and its split by reason (see the module docstring): what coordinated groups'
+    weight beyond ``group_cap`` adds to the *review priority* only, bounded by ``triage.review_group_extra`` per
+    group and counted in the share of the group's members that the ``expected`` organic reports cannot explain.
+
+    :func:`score` leaves it out on a subject whose owner's latest decided content was cleared
+    (``SubjectFacts.owner_cleared``): mass reports on a creator a moderator just found innocent are the shape of
+    an attack on a person (a harasser's friends retaliating against the creator who reported them), and their
+    volume must not push a real violation someone else reported further down the queue."""
+    t = policy.triage
+    if t.review_group_extra <= 0:
+        return 0.0, {}
+    total = 0.0
+    by_reason: dict[str, float] = {}
+    for _, g in sorted(ev.groups.items()):
+        w = max(capped(g.s, t.group_cap), min(g.s, t.credible_reporter, t.group_cap))
+        surplus = g.s - w
+        if surplus <= 0 or g.n <= 0:
+            continue
+        extra = capped(surplus, t.review_group_extra) * g.n / (g.n + expected)
+        total += extra
+        for reason, s in g.reasons.items():
+            by_reason[reason] = by_reason.get(reason, 0.0) + extra * s / g.s
+    return total, by_reason
+
+
 def score(ev: CaseEvidence, subject: SubjectFacts, policy: Policy) -> Score:
     t = policy.triage
     evidence, n_eff, by_reason, groups = _evidence(ev, policy)
@@ -190,11 +238,17 @@ def score(ev: CaseEvidence, subject: SubjectFacts, policy: Policy) -> Score:
     rate = max((policy.reports_per_view(r) for r in by_reason), default=t.base_reports_per_view)
     expected = subject.views * rate
     exposure = t.exposure_floor + (1 - t.exposure_floor) * (n_eff / (n_eff + expected) if n_eff + expected else 0)
-    # Credible severity: a reason's severity counts in proportion to the credible evidence behind it.
-    severity_weight = policy.severities["low"]
-    for reason, e in by_reason.items():
-        weight = policy.severities[policy.severity_of(reason)] * min(1.0, e / t.severity_evidence_full)  # type: ignore[index]
-        severity_weight = max(severity_weight, weight)
+    severity_weight = _severity_weight(by_reason, policy)
+    # The priority alone also counts what coordinated groups bring beyond their cap, where the views cannot
+    # explain it: a reviewer sees the subject sooner; nothing automatic follows from it.
+    extra, extra_by_reason = review_extra(ev, expected, policy) if not subject.owner_cleared else (0.0, {})
+    review_evidence = evidence + extra
+    review_severity_weight = severity_weight
+    if extra > 0:
+        combined = dict(by_reason)
+        for reason, e in extra_by_reason.items():
+            combined[reason] = combined.get(reason, 0.0) + e
+        review_severity_weight = max(severity_weight, _severity_weight(combined, policy))
     # The label (which sets the review deadline) is the highest level the credible weight reaches.
     severity = max((s for s in SEVERITY_ORDER if policy.severities[s] <= severity_weight + 1e-9),  # type: ignore[index]
                    key=SEVERITY_ORDER.index)
@@ -203,19 +257,23 @@ def score(ev: CaseEvidence, subject: SubjectFacts, policy: Policy) -> Score:
     spam = max(0.0, min(1.0, float(subject.signals.get("spam_score", 0.0))))
     signal_factor = 1.0 + t.spam_signal_weight * spam
     trusted = t.trusted_flagger_bonus if ev.trusted_flaggers else 0.0
-    value = severity_weight * urgency * (1.0 + evidence * exposure) * owner_factor * signal_factor + trusted
+    value = review_severity_weight * urgency * (1.0 + review_evidence * exposure) * owner_factor * signal_factor \
+        + trusted
     return Score(
         value=round(value, 6),
         severity=severity,
         evidence=round(evidence, 6),
         effective_reporters=round(n_eff, 4),
         components={
-            "formula": "severity_weight × surface_urgency × (1 + evidence × exposure) × owner_factor × "
+            "formula": "review_severity_weight × surface_urgency × (1 + review_evidence × exposure) × owner_factor × "
                        "signal_factor + trusted_flagger_bonus",
             "severity_weight": round(severity_weight, 4),
+            "review_severity_weight": round(review_severity_weight, 4),
             "severity": severity,
             "surface_urgency": urgency,
             "evidence": round(evidence, 4),
+            "review_evidence": round(review_evidence, 4),
+            "coordinated_volume_for_review": round(extra, 4),
             "evidence_by_reason": {k: round(v, 4) for k, v in sorted(by_reason.items())},
             "individual_reporters": ev.individual.n,
             "credible_individual_reporters": ev.individual.credible_n,

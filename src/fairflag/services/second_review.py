@@ -20,7 +20,9 @@ def trigger(ctx: Context, case: Case, subject: Subject, outcome: DecisionOutcome
     policy = ctx.policy
     state = triage.subject_state(ctx, subject)
     evidence = CaseEvidence.from_json(case.evidence)
-    if policy.second_review.on_protected_subjects and second_review.campaign_waiver(evidence, policy) is None and (
+    clean_record = not second_review.record_exempt(state.owner_active_strikes, policy)
+    if clean_record and policy.second_review.on_protected_subjects and \
+            second_review.campaign_waiver(evidence, policy) is None and (
             state.protected or reported_by_members(ctx, case.id)):
         return second_review.CAMPAIGN
     looked_again = second_review.relook(bool((case.priority_components or {}).get("rereview", {}).get("relook")),
@@ -33,7 +35,8 @@ def trigger(ctx: Context, case: Case, subject: Subject, outcome: DecisionOutcome
     disputed = second_review.after_clearance(case.follows_decision_id is not None, subject.surface, policy)
     if disputed is not None:
         return disputed
-    if not policy.second_review.owner_surge_subjects or not policy.second_review.owner_surge_reporters:
-        return None  # turned off: spare the query
+    if not clean_record or not policy.second_review.owner_surge_subjects \
+            or not policy.second_review.owner_surge_reporters:
+        return None  # a confirmed violator's content, or turned off: spare the query
     subjects, reporters = triage.owner_activity(ctx, subject.owner_id, policy.second_review.owner_surge_window_s)
     return second_review.owner_surge(subjects, reporters, policy)

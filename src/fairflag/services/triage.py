@@ -45,24 +45,28 @@ class SubjectState:
     owner_active_strikes: int
     protected: bool
     auto_restriction_id: str | None
+    owner_cleared: bool = False  # the latest decision on the owner's content found no violation
 
 
 @cache
 def _subject_state_query() -> Select[Any]:
     subject_id = bindparam("subject_id")
+    owner_id = bindparam("owner_id")
     return select(
-        enforcement.active_strikes_query(bindparam("owner_id"), bindparam("now", type_=UTCDateTime()))
-        .scalar_subquery(),
+        enforcement.active_strikes_query(owner_id, bindparam("now", type_=UTCDateTime())).scalar_subquery(),
         protecting_campaigns_query(subject_id).exists(),
         enforcement.active_auto_restriction_query(subject_id).scalar_subquery(),
+        # ix_decisions_owner_id: the owner's decisions, the latest one's outcome
+        select(Decision.outcome).where(Decision.owner_id == owner_id)
+        .order_by(Decision.decided_at.desc(), Decision.id.desc()).limit(1).scalar_subquery(),
     )
 
 
 def subject_state(ctx: Context, subject: Subject) -> SubjectState:
-    """One round trip (three indexed scalar subqueries, one statement built once) on every report."""
+    """One round trip (four indexed scalar subqueries, one statement built once) on every report."""
     row = ctx.session.execute(_subject_state_query(),
                               {"owner_id": subject.owner_id, "subject_id": subject.id, "now": ctx.now()}).one()
-    return SubjectState(int(row[0] or 0), bool(row[1]), row[2])
+    return SubjectState(int(row[0] or 0), bool(row[1]), row[2], row[3] == DecisionOutcome.no_violation.value)
 
 
 @cache
@@ -89,7 +93,7 @@ def owner_activity(ctx: Context, owner_id: str, window_s: float) -> tuple[int, i
 def subject_facts(subject: Subject, state: SubjectState) -> triage.SubjectFacts:
     return triage.SubjectFacts(
         surface=subject.surface, views=subject.views, owner_active_strikes=state.owner_active_strikes,
-        signals={k: float(v) for k, v in (subject.signals or {}).items()},
+        signals={k: float(v) for k, v in (subject.signals or {}).items()}, owner_cleared=state.owner_cleared,
     )
 
 
