@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import and_, select, tuple_
+from sqlalchemy import and_, bindparam, select, tuple_
 
 from fairflag.domain.enums import DecisionOutcome, ReportOutcome, ReportSource
 from fairflag.engine.campaigns import CampaignDetector
@@ -26,7 +27,16 @@ from fairflag.services import campaigns, platform, reputation, triage
 from fairflag.services.context import Context
 from fairflag.store import cases as case_store
 from fairflag.store import triagelog
-from fairflag.store.tables import Account, Decision, Report, ReportState, Subject, TriageLog
+from fairflag.store.tables import (
+    Account,
+    CaseReporter,
+    Decision,
+    Report,
+    ReporterStats,
+    ReportState,
+    Subject,
+    TriageLog,
+)
 
 REPORT, DECISION = triagelog.REPORT, triagelog.DECISION
 BATCH = 50  # log rows per consumer transaction: bounded work per transaction, few commits under a flood
@@ -57,31 +67,62 @@ def consume(ctx: Context, state: DetectorState, limit: int = BATCH) -> Passed:
 
     The caller sets ``state.position`` to the answer's position once the transaction committed (the detector
     is marked unknown while the transaction runs, so a rollback forces a rebuild)."""
-    here = triagelog.cursor(ctx.session, lock=True)
-    position = (here.xid, here.seq)
+    position = triagelog.lock_position(ctx.session)
     if state.detector is None or state.position != position:
         rebuild(ctx, state, position)
-    rows = triagelog.after(ctx.session, position, limit)
+    rows = triagelog.next_rows(ctx.session, position, limit)
     if not rows:
         return Passed(0, position)
     state.position = None  # the detector is about to see rows that commit only with this transaction
     ctx.campaigns = state.detector
+    loaded = _preload(ctx, [row.ref_id for row in rows if row.kind == REPORT])  # held: the map is weak
+    uncounted = {report.id for report, *_, counted in loaded if counted is None}
+    weighed: set[tuple[str, str]] = set()  # (case, reporter) of the reports weighed so far in this batch
     received: list[float] = []
     for row in rows:
         for memo in _PER_UNIT_MEMOS:
             ctx.session.info.pop(memo, None)
         if row.kind == REPORT:
-            at = _weigh(ctx, row.ref_id)
+            at = _weigh(ctx, row.ref_id, uncounted, weighed)
             if at is not None:
                 received.append(at)
         elif row.kind == DECISION:
             _after_decision(ctx, row.ref_id)
-    last = rows[-1]
-    here.xid, here.seq, here.updated_at = last.xid, last.seq, ctx.now()
-    return Passed(len(rows), (last.xid, last.seq), tuple(received))
+    del loaded
+    last = (rows[-1].xid, rows[-1].seq)
+    triagelog.move(ctx.session, last, ctx.now())
+    return Passed(len(rows), last, tuple(received))
 
 
-def _weigh(ctx: Context, report_id: str) -> float | None:
+# The batch's reports with their subjects, reporters and reporters' stats (if any), in one statement: the
+# identity map then answers the per-row lookups (four SELECTs per report before). Reports never change; the
+# others are read without a lock (and a subject or reporter that recurs in a batch could already be answered
+# from its first read), so reading them at the transaction's start only moves the read earlier within it.
+# What this transaction changes in them (a decision row's outcomes folded into a reporter's stats) goes
+# through the same objects. Report states are read per row (a withdrawal may land meanwhile).
+# ``counted``: whether the reporter was already counted on the report's case (a case-reporter row). Only its
+# absence is used: such rows are created by this consumer alone (one at a time: the cursor lock), so a pair
+# absent now stays absent unless an earlier report of this batch adds it; a present row is read again under
+# the case's lock (a withdrawal may delete it meanwhile), as before.
+_PRELOAD = (
+    select(Report, Subject, Account, ReporterStats, CaseReporter.reporter_id.label("counted"))
+    .join(Subject, Subject.id == Report.subject_id)
+    .join(Account, Account.id == Report.reporter_id)
+    .outerjoin(ReporterStats, ReporterStats.reporter_id == Report.reporter_id)
+    .outerjoin(CaseReporter, and_(CaseReporter.case_id == Report.case_id,
+                                  CaseReporter.reporter_id == Report.reporter_id))
+    .where(Report.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def _preload(ctx: Context, report_ids: list[str]) -> list[Any]:
+    """The rows, for the caller to hold while it works: the identity map keeps only what is referenced."""
+    return list(ctx.session.execute(_PRELOAD, {"ids": report_ids}).all()) if report_ids else []
+
+
+def _weigh(ctx: Context, report_id: str, uncounted: set[str], weighed: set[tuple[str, str]]) -> float | None:
+    """Weigh one report. ``uncounted``: reports whose reporter had no case-reporter row on their case when the
+    batch began; ``weighed``: the (case, reporter) pairs weighed since (this one is added)."""
     report = ctx.session.get(Report, report_id)
     if report is None:  # pragma: no cover - the log row is written with the report, in its transaction
         return None
@@ -90,9 +131,19 @@ def _weigh(ctx: Context, report_id: str) -> float | None:
     reporter = ctx.session.get(Account, report.reporter_id)
     assert state is not None and subject is not None and reporter is not None
     case = case_store.lock(ctx.session, report.case_id)
-    triage.weigh_report(ctx, report, state, subject, case, reporter)
+    # Nothing weighing and rescoring read depends on what they write for this report (the reporter's stats,
+    # the case-reporter pair looked up before it is added, strikes, campaign targets, actions, reports and
+    # decisions): without autoflush, the report's state, its case and its case-reporter row are written in
+    # one flush (the next row's first read, or the commit) instead of three, one UPDATE per row instead of
+    # two. campaigns.sync, between them, flushes as usual (it reads case reporters back).
+    pair = (report.case_id, report.reporter_id)
+    first = report.id in uncounted and pair not in weighed  # saves looking for the pair (triage.weigh_report)
+    weighed.add(pair)
+    with ctx.session.no_autoflush:
+        triage.weigh_report(ctx, report, state, subject, case, reporter, first_on_case=first)
     if case.id not in campaigns.sync(ctx):  # a campaign that grew on this case has just rescored it
-        triage.rescore(ctx, case, subject)
+        with ctx.session.no_autoflush:
+            triage.rescore(ctx, case, subject)
     if state.withdrawn_at is not None and case.status == "open":
         triage.withdraw(ctx, report, case, subject)  # withdrawn before it was weighed: it stops counting now
     return report.received_at.timestamp()

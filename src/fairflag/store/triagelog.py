@@ -13,9 +13,9 @@ See docs/throughput.md.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, func, insert, or_, select, text, tuple_
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from fairflag.store.rows import insert_rows
@@ -92,6 +92,55 @@ def after(session: Session, position: Position, limit: int) -> list[TriageLog]:
         bound = int(session.execute(_BOUND).scalar_one())  # its own statement: rows are read after it
         query = query.where(TriageLog.xid < bound)
     return list(session.scalars(query.order_by(TriageLog.xid, TriageLog.seq).limit(limit)))
+
+
+# The consumer's own reads and write of the log and the cursor, as Core statements on the transaction's
+# connection: they run on every consumer transaction (once per report when the simulator drains inline), and
+# the ORM's identity map and flush cost several times the statement here (docs/throughput.md, the replay
+# profile). Built once.
+_LOG = TriageLog.__table__
+_CURSOR = TriageCursor.__table__
+_LOCKED_POSITION = (select(_CURSOR.c.xid, _CURSOR.c.seq).where(_CURSOR.c.name == CURSOR)
+                    .with_for_update())
+_NEXT_ROWS = (select(_LOG.c.seq, _LOG.c.xid, _LOG.c.kind, _LOG.c.ref_id, _LOG.c.at)
+              .where(tuple_(_LOG.c.xid, _LOG.c.seq) > tuple_(bindparam("xid"), bindparam("seq"))))
+_NEXT_ROWS_BELOW = _NEXT_ROWS.where(_LOG.c.xid < bindparam("bound"))
+_NEXT_ROWS, _NEXT_ROWS_BELOW = (q.order_by(_LOG.c.xid, _LOG.c.seq).limit(bindparam("limit"))
+                                for q in (_NEXT_ROWS, _NEXT_ROWS_BELOW))
+_MOVE = (update(_CURSOR).where(_CURSOR.c.name == CURSOR)
+         .values(xid=bindparam("new_xid"), seq=bindparam("new_seq"), updated_at=bindparam("at")))
+
+
+class LogRow(Protocol):
+    seq: int
+    xid: int
+    kind: str
+    ref_id: str
+    at: datetime
+
+
+def lock_position(session: Session) -> Position:
+    """The cursor's position, its row locked for this transaction: one consumer at a time (the lease only
+    saves rebuilds)."""
+    row = session.connection().execute(_LOCKED_POSITION).first()
+    if row is None:
+        raise RuntimeError("the triage cursor is missing: run the migrations (fairflag migrate)")
+    return int(row[0]), int(row[1])
+
+
+def next_rows(session: Session, position: Position, limit: int) -> list[LogRow]:
+    """What :func:`after` answers, as plain rows (``seq``, ``xid``, ``kind``, ``ref_id``, ``at``)."""
+    params: dict[str, Any] = {"xid": position[0], "seq": position[1], "limit": limit}
+    query = _NEXT_ROWS
+    if _is_postgres(session):
+        params["bound"] = int(session.execute(_BOUND).scalar_one())  # its own statement: rows are read after it
+        query = _NEXT_ROWS_BELOW
+    return list(session.connection().execute(query, params))  # type: ignore[arg-type]
+
+
+def move(session: Session, position: Position, at: datetime) -> None:
+    """Set the cursor (locked by :func:`lock_position`) in the caller's transaction."""
+    session.connection().execute(_MOVE, {"new_xid": position[0], "new_seq": position[1], "at": at})
 
 
 def cursor(session: Session, *, lock: bool) -> TriageCursor:
