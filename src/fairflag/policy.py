@@ -171,6 +171,7 @@ class Rereview(_Strict):
     live_min_new_evidence: PositiveFloat = 0.4
     relook_min_reporters: Annotated[int, Field(ge=0)] = 5
     relook_min_independent: Annotated[int, Field(ge=0)] = 2
+    relook_independent_p_value: Annotated[float, Field(gt=0, lt=1)] = 0.01
     relook_priority_factor: Annotated[float, Field(gt=0, le=1)] = 0.25
 
 

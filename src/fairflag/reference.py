@@ -82,9 +82,11 @@ POLICY_MEANINGS: dict[str, str] = {
     "rereview.relook_min_reporters": "this many reporters on a held follow-up, coordinated or not, bring a subject "
         "one moderator cleared back for one more look (not after a second clearance); a restriction then needs a "
         "second moderator (`relook` trigger); 0 turns it off",
-    "rereview.relook_min_independent": "… and so do this many reporters outside any coordinated group, when they "
-        "outnumber the organic reports the subject's views explain (`expected_organic_reports`): a missed violation "
-        "seen by few people draws few reports; 0 turns it off",
+    "rereview.relook_min_independent": "… and so do at least this many reporters outside any coordinated group on "
+        "the follow-up, when they are more than the subject's views explain (below): a missed violation seen by "
+        "few people draws few reports; 0 turns it off",
+    "rereview.relook_independent_p_value": "… more than the views explain: organic reports at "
+        "`expected_organic_reports` (Poisson) reach as many with less than this probability",
     "rereview.relook_priority_factor": "the relook's priority counts this much in the queue rank (a second look at "
         "what a moderator cleared does not displace a first look at what nobody has seen; aging still raises it)",
     "second_review.on_protected_subjects": "a restrictive decision on a subject a detected campaign targets (or one "

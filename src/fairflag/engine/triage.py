@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from scipy.special import pdtrc
+
 from fairflag.policy import SEVERITY_ORDER, Policy
 
 INDIVIDUAL = "individual"
@@ -443,6 +445,16 @@ def rereview_release(ev: CaseEvidence, policy: Policy, surface: str | None = Non
                               f"{ev.individual.credible_n} credible independent reporters)")
 
 
+def unexplained_independent(independent: int, expected: float, policy: Policy) -> bool:
+    """Whether ``independent`` reporters outside any group (at least ``rereview.relook_min_independent``; 0 turns
+    the rule off) are more than ``expected`` organic reports explain: P(N >= independent) for N ~ Poisson(expected)
+    below ``rereview.relook_independent_p_value``."""
+    r = policy.rereview
+    if not r.relook_min_independent or independent < r.relook_min_independent:
+        return False
+    return float(pdtrc(independent - 1, max(0.0, expected))) < r.relook_independent_p_value
+
+
 def relook_release(reporters: int, clearances: int, policy: Policy, *, independent: int = 0,
                    expected: float = math.inf) -> HoldVerdict:
     """Whether a held follow-up goes back to a reviewer for one more look because reports kept coming
@@ -457,18 +469,18 @@ def relook_release(reporters: int, clearances: int, policy: Policy, *, independe
     independent mistakes, and costs reviewers one more look, not a stream of them.
 
     A missed violation seen by few people draws few reports: ``independent`` reporters outside any coordinated
-    group (``relook_min_independent`` of them), more than the organic reports the subject's views explain for
-    content that breaks no rule (``expected``, over its whole life: the follow-up counts only what came after
-    the clearance), are persistent complaints about the content rather than a crowd's noise, and bring the same
-    one look under the same terms. A viral video's honest mistakes stay within what its views explain.
+    group (at least ``relook_min_independent``) that the organic reports the subject's views explain for
+    content that breaks no rule (``expected``, Poisson, over its whole life although the follow-up counts only
+    what came after the clearance) would reach with a probability below ``relook_independent_p_value`` are
+    persistent complaints about the content rather than noise, and bring the same one look under the same
+    terms. A viral video's honest mistakes stay within what its views explain.
     """
     r = policy.rereview
     volume = bool(r.relook_min_reporters) and reporters >= r.relook_min_reporters
-    persistent = bool(r.relook_min_independent) and independent >= r.relook_min_independent \
-        and independent > expected
+    persistent = unexplained_independent(independent, expected, policy)
     if not volume and not persistent:
         return HoldVerdict(False, f"{reporters} reporters on the follow-up, fewer than {r.relook_min_reporters}, "
-                                  f"and {independent} independent ones (views explain {expected:.2f})")
+                                  f"and {independent} independent ones (views explain {expected:.2f} organic)")
     if clearances > 1:
         return HoldVerdict(False, f"cleared {clearances} times within the window: volume alone no longer "
                                   f"brings it back")
@@ -476,5 +488,5 @@ def relook_release(reporters: int, clearances: int, policy: Policy, *, independe
         return HoldVerdict(True, f"{reporters} reporters since one moderator cleared it: one more look, and a "
                                  f"restriction needs a second moderator")
     return HoldVerdict(True, f"{independent} independent reporters since one moderator cleared it, more than its "
-                             f"views explain ({expected:.2f}): one more look, and a restriction needs a second "
-                             f"moderator")
+                             f"views explain ({expected:.2f} organic reports): one more look, and a restriction "
+                             f"needs a second moderator")

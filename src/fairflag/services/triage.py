@@ -307,7 +307,7 @@ def _rereview(ctx: Context, case: Case, evidence: triage.CaseEvidence, case_surf
     reporters, independent, r = evidence.reporters, evidence.individual.n, ctx.policy.rereview
     if not verdict.release and (
             (r.relook_min_reporters and reporters >= r.relook_min_reporters)
-            or (r.relook_min_independent and independent >= r.relook_min_independent and independent > expected)):
+            or triage.unexplained_independent(independent, expected, ctx.policy)):
         if "clearances" not in info:
             info["clearances"] = _clearances(ctx, case)
         verdict = triage.relook_release(reporters, int(info["clearances"]), ctx.policy, independent=independent,
