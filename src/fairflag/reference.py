@@ -111,8 +111,9 @@ POLICY_MEANINGS: dict[str, str] = {
                                            "turns it off)",
     "second_review.owner_spread_subjects": "an owner spread, the smaller shape of an attack on a person: at least "
         "this many of the creator's subjects reported within `owner_surge_window_s` (0 turns it off) ...",
-    "second_review.owner_spread_reporters": "... by at least this many distinct human reporters (0 turns it off); "
-        "waived when a trusted flagger or a credible classifier reported the subject",
+    "second_review.owner_spread_reporters": "... by at least this many distinct human reporters, fewer than "
+        "`owner_surge_reporters` (0 turns it off); waived when a trusted flagger or a credible classifier reported "
+        "the subject; `thin_evidence_exempt_surfaces` are exempt",
     "second_review.after_clearance": "a finding of violation in a follow-up of a clearance (within "
         "`rereview.window_s`) is one opinion against another and needs a second moderator "
         "(`thin_evidence_exempt_surfaces` are exempt)",

@@ -37,4 +37,4 @@ def trigger(ctx: Context, case: Case, subject: Subject, outcome: DecisionOutcome
         return None  # both turned off: spare the query
     subjects, reporters = triage.owner_activity(ctx, subject.owner_id, rule.owner_surge_window_s)
     return (second_review.owner_surge(subjects, reporters, policy)
-            or second_review.owner_spread(subjects, reporters, evidence, policy))
+            or second_review.owner_spread(subjects, reporters, evidence, subject.surface, policy))
