@@ -94,7 +94,8 @@ def test_independent_evidence_releases_a_hold_and_a_coordinated_swarm_does_not(
     # Independent ordinary reporters on v2, up to rereview.min_new_evidence: released by the last one (the
     # evidence rule alone: their number would otherwise bring v2 back for a relook first).
     plat.core.policy = plat.core.policy.model_copy(update={
-        "rereview": plat.core.policy.rereview.model_copy(update={"relook_min_reporters": 0})})
+        "rereview": plat.core.policy.rereview.model_copy(update={"relook_min_reporters": 0,
+                                                                 "relook_min_independent": 0})})
     aged = "2022-01-01T00:00:00Z"
     needed = plat.core.policy.rereview.min_new_evidence
     added = 0.0
@@ -108,6 +109,33 @@ def test_independent_evidence_releases_a_hold_and_a_coordinated_swarm_does_not(
         if added < needed:
             claim_next(plat, expect=409)
     assert claim_next(plat)["subject_id"] == "v2"
+
+
+def test_a_cleared_video_few_people_see_comes_back_once_when_independent_reports_keep_coming(
+        plat: Platform, clock: ManualClock) -> None:
+    """Issue 19: a reviewer's miss on a video seen by few people drew two more reports, too few for any other
+    release, and the violation was never actioned where a report count acts. Two reporters outside any group on
+    a video whose views explain 0.04 organic reports bring it back for one more look (rereview.relook_min_
+    independent; a removal then needs a second moderator); on a viral video the same two are noise and wait."""
+    plat.account("creator1", created_at="2023-01-01T00:00:00Z")
+    plat.subject("small", owner_id="creator1", views=200)
+    plat.subject("viral", owner_id="creator1", views=1_000_000)
+    clear(plat, "small", ["a1"])
+    clear(plat, "viral", ["a2"])
+    aged = "2022-01-01T00:00:00Z"
+    for n, subject in enumerate(["viral", "viral", "small"]):
+        plat.account(f"user{n}", created_at=aged)
+        clock.advance(3600)
+        plat.report(f"user{n}", subject, "spam", fp_net=f"home{n}", fp_dev=f"phone{n}")
+    claim_next(plat, expect=409)  # one on the small video, two on the viral one: both held
+    plat.account("user9", created_at=aged)
+    plat.report("user9", "small", "spam", fp_net="home9", fp_dev="phone9")
+    claimed = claim_next(plat)
+    assert claimed["subject_id"] == "small" and claimed["priority_components"]["rereview"]["relook"] is True
+    assert "more than its views explain" in claimed["priority_components"]["rereview"]["released_because"]
+    answer = plat.decide("mod2", claimed["id"], confirm=False, outcome="violation", action="remove", rule="spam",
+                         statement="Breaks the rule.")
+    assert answer["status"] == "awaiting_second_review" and answer["trigger"] == "relook"
 
 
 def test_a_violation_or_an_old_clearance_holds_nothing(plat: Platform, clock: ManualClock) -> None:

@@ -162,7 +162,7 @@ def test_every_trigger_can_be_turned_off(plat: Platform, clock: ManualClock) -> 
     plat.core.policy = plat.core.policy.model_copy(update={
         "second_review": plat.core.policy.second_review.model_copy(update={
             "on_protected_subjects": False, "thin_evidence_below": 0.0, "owner_surge_subjects": 0,
-            "after_clearance": False})})
+            "owner_spread_subjects": 0, "after_clearance": False})})
     case_id = brigaded_case(plat, clock)
     plat.claim("mod1", case_id)
     assert remove(plat, "mod1", case_id)["status"] == "decided"
@@ -251,6 +251,32 @@ def test_a_creator_reported_on_several_fronts_at_once_needs_a_second_moderator(
     plat.relogin("mod1")
     plat.claim("mod1", cases[0])
     assert remove(plat, "mod1", cases[0])["status"] == "decided"
+
+
+def test_a_few_accounts_on_two_of_one_creators_videos_need_a_second_moderator(
+        plat: Platform, clock: ManualClock) -> None:
+    """Issue 19: a reputation ring spends a few credible accounts on a few of one creator's videos, each case
+    with evidence enough alone and far below a surge; only the spread over the creator shows the attack. A
+    trusted flagger (evidence no reporting account controls) waives the rule."""
+    first_video = well_reported_case(plat, "v1", reporters=2)
+    clock.advance(300)
+    second_video = well_reported_case(plat, "v2", reporters=2)
+    plat.claim("mod1", second_video)
+    first = remove(plat, "mod1", second_video)
+    assert first["status"] == "awaiting_second_review" and first["trigger"] == "owner_spread"
+    assert requested(plat, second_video)["subjects"] == 2 and requested(plat, second_video)["reporters"] == 4
+    assert applied(plat) == []
+
+    plat.account("tf1", trusted_flagger=True)
+    plat.report("tf1", "v1", "harassment", source="trusted_flagger")
+    plat.claim("mod2", first_video)
+    assert remove(plat, "mod2", first_video)["status"] == "decided"
+
+
+def test_one_creator_with_one_reported_video_is_no_spread(plat: Platform, clock: ManualClock) -> None:
+    case_id = well_reported_case(plat, "v1", reporters=5)
+    plat.claim("mod1", case_id)
+    assert remove(plat, "mod1", case_id)["status"] == "decided"
 
 
 def test_the_first_opinion_moderator_cannot_resolve_the_appeal(plat: Platform, clock: ManualClock) -> None:

@@ -171,6 +171,8 @@ class Rereview(_Strict):
     live_min_reporters: PositiveInt = 2
     live_min_new_evidence: PositiveFloat = 0.4
     relook_min_reporters: Annotated[int, Field(ge=0)] = 5
+    relook_min_independent: Annotated[int, Field(ge=0)] = 2
+    relook_independent_p_value: Annotated[float, Field(gt=0, lt=1)] = 0.01
     relook_priority_factor: Annotated[float, Field(gt=0, le=1)] = 0.25
 
 
@@ -186,6 +188,8 @@ class SecondReview(_Strict):
     owner_surge_window_s: PositiveFloat = 3600.0
     owner_surge_subjects: Annotated[int, Field(ge=0)] = 3
     owner_surge_reporters: Annotated[int, Field(ge=0)] = 8
+    owner_spread_subjects: Annotated[int, Field(ge=0)] = 2
+    owner_spread_reporters: Annotated[int, Field(ge=0)] = 3
     after_clearance: bool = True
     tie_break: bool = True
     rank_boost: Annotated[float, Field(ge=0)] = 20.0

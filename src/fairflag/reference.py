@@ -86,6 +86,11 @@ POLICY_MEANINGS: dict[str, str] = {
         "one moderator cleared back for one more look (not after a second clearance); a restriction then needs a "
         "second moderator (`relook` trigger; "
         "`second_review.thin_evidence_exempt_surfaces` are exempt); 0 turns it off",
+    "rereview.relook_min_independent": "… and so do at least this many reporters outside any coordinated group on "
+        "the follow-up, when they are more than the subject's views explain (below): a missed violation seen by "
+        "few people draws few reports; 0 turns it off",
+    "rereview.relook_independent_p_value": "… more than the views explain: organic reports at "
+        "`expected_organic_reports` (Poisson) reach as many with less than this probability",
     "rereview.relook_priority_factor": "the relook's priority counts this much in the queue rank (a second look at "
         "what a moderator cleared does not displace a first look at what nobody has seen; aging still raises it)",
     "second_review.on_protected_subjects": "a restrictive decision on a subject a detected campaign targets (or one "
@@ -103,14 +108,19 @@ POLICY_MEANINGS: dict[str, str] = {
         "reported (0: always spared)",
     "second_review.thin_evidence_max_owner_strikes": "the thin-evidence rule applies while the owner has at most "
                                                      "this many active strikes",
-    "second_review.campaign_max_owner_strikes": "the campaign and owner-surge rules apply while the owner has at "
-                                                "most this many active strikes (a confirmed violator's other "
-                                                "content is decided by one moderator)",
+    "second_review.campaign_max_owner_strikes": "the campaign, owner-surge and owner-spread rules apply while the "
+        "owner has at most this many active strikes (a confirmed violator's other content is decided by one "
+        "moderator)",
     "second_review.owner_surge_window_s": "the window in which an owner surge is counted",
     "second_review.owner_surge_subjects": "an owner surge: at least this many of the creator's subjects reported (0 "
                                           "turns it off) ...",
     "second_review.owner_surge_reporters": "... by at least this many distinct human reporters within the window (0 "
                                            "turns it off)",
+    "second_review.owner_spread_subjects": "an owner spread, the smaller shape of an attack on a person: at least "
+        "this many of the creator's subjects reported within `owner_surge_window_s` (0 turns it off) ...",
+    "second_review.owner_spread_reporters": "... by at least this many distinct human reporters, fewer than "
+        "`owner_surge_reporters` (0 turns it off); waived when a trusted flagger or a credible classifier reported "
+        "the subject; `thin_evidence_exempt_surfaces` are exempt",
     "second_review.after_clearance": "a finding of violation in a follow-up of a clearance (within "
         "`rereview.window_s`) is one opinion against another and needs a second moderator "
         "(`thin_evidence_exempt_surfaces` are exempt)",
@@ -239,7 +249,8 @@ EVENT_MEANINGS: dict[EventKind, str] = {
     EventKind.case_claimed: "a moderator took a lease on the case",
     EventKind.case_released: "… and gave it back",
     EventKind.case_second_review_requested: "a restrictive first opinion where a second review applies (`trigger`: "
-                                            "campaign, thin_evidence or owner_surge, with its facts); the case waits "
+                                            "campaign, thin_evidence, owner_surge, owner_spread, after_clearance or "
+                                            "relook, with its facts); the case waits "
                                             "for another moderator (the opinion is hidden from them until they "
                                             "decide)",
     EventKind.case_tie_break_requested: "the second moderator found no violation where the first found one; a third "

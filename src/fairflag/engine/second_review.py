@@ -28,6 +28,13 @@ opinion) must also find a violation before anything is enforced ([second_review]
   on at least ``owner_surge_subjects`` of their subjects within ``owner_surge_window_s``: a creator hit on
   several fronts at once, the shape of an attack on a person (by accounts with a good record, which would
   otherwise carry the decision) rather than of independent complaints about one piece of content.
+* ``owner_spread``: the subject's owner drew reports from at least ``owner_spread_reporters`` distinct accounts
+  (fewer than ``owner_surge_reporters``) on at least ``owner_spread_subjects`` of their subjects within
+  ``owner_surge_window_s``: a smaller attack on a person than a surge (a reputation ring spends a few credible
+  accounts on a few of one creator's videos, each case carrying enough evidence alone). Honest reports of
+  violations rarely land on several of one creator's subjects within the hour; where they do, a trusted
+  flagger or a credible classifier (sources no reporting account controls) waives the rule
+  (:func:`owner_spread`). Surfaces where harm cannot wait are exempt, as for ``after_clearance``.
 * ``after_clearance``: the case follows a moderator's clearance of the same subject within the re-review
   window (a held follow-up, released by new reports or the end of its hold). A finding of violation then
   contradicts a colleague's: it is one opinion against one, as in a tie-break, and a subject that keeps being
@@ -55,7 +62,7 @@ from typing import Any, Literal
 from fairflag.engine.triage import CaseEvidence, independent_sources, total_evidence
 from fairflag.policy import Policy
 
-TriggerCode = Literal["campaign", "thin_evidence", "owner_surge", "after_clearance", "relook"]
+TriggerCode = Literal["campaign", "thin_evidence", "owner_surge", "owner_spread", "after_clearance", "relook"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +163,34 @@ def owner_surge(subjects: int, reporters: int, policy: Policy) -> Trigger | None
         return None
     hours = rule.owner_surge_window_s / 3600
     return Trigger("owner_surge",
+                   f"{reporters} accounts reported {subjects} of this creator's subjects within {hours:g} h: a "
+                   f"restrictive decision takes effect when a second moderator also finds a violation",
+                   {"subjects": subjects, "reporters": reporters, "window_s": rule.owner_surge_window_s})
+
+
+def owner_spread(subjects: int, reporters: int, ev: CaseEvidence, surface: str, policy: Policy) -> Trigger | None:
+    """The smaller shape of an attack on a person: ``subjects``/``reporters`` as for :func:`owner_surge`, against
+    ``owner_spread_subjects``/``owner_spread_reporters`` (either 0 turns it off), with fewer reporters than a
+    surge (``owner_surge_reporters``): a crowd is the surge rule's and the campaign detector's to judge (a
+    community reporting a scammer's profile and video together is one).
+
+    Waived when a trusted flagger or a credible classifier reported the subject: evidence no reporting account
+    controls, which a ring or a brigade cannot bring (a ring's earned credibility waives nothing here: earning
+    it honestly first is the ring's whole method). Surfaces where harm cannot wait
+    (``thin_evidence_exempt_surfaces``) are exempt, as for ``after_clearance``."""
+    rule = policy.second_review
+    if not rule.owner_spread_subjects or not rule.owner_spread_reporters:
+        return None
+    if subjects < rule.owner_spread_subjects or reporters < rule.owner_spread_reporters:
+        return None
+    if (rule.owner_surge_reporters and reporters >= rule.owner_surge_reporters) \
+            or surface in rule.thin_evidence_exempt_surfaces:
+        return None
+    if ev.trusted_flaggers or any(float(c["w"]) >= policy.auto_restriction.classifier_min
+                                  for c in ev.classifiers.values()):
+        return None
+    hours = rule.owner_surge_window_s / 3600
+    return Trigger("owner_spread",
                    f"{reporters} accounts reported {subjects} of this creator's subjects within {hours:g} h: a "
                    f"restrictive decision takes effect when a second moderator also finds a violation",
                    {"subjects": subjects, "reporters": reporters, "window_s": rule.owner_surge_window_s})

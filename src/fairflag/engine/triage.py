@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from scipy.special import pdtrc
+
 from fairflag.policy import SEVERITY_ORDER, Policy
 
 INDIVIDUAL = "individual"
@@ -501,9 +503,21 @@ def rereview_release(ev: CaseEvidence, policy: Policy, surface: str | None = Non
                               f"{ev.individual.credible_n} credible independent reporters)")
 
 
-def relook_release(reporters: int, clearances: int, policy: Policy) -> HoldVerdict:
+def unexplained_independent(independent: int, expected: float, policy: Policy) -> bool:
+    """Whether ``independent`` reporters outside any group (at least ``rereview.relook_min_independent``; 0 turns
+    the rule off) are more than ``expected`` organic reports explain: P(N >= independent) for N ~ Poisson(expected)
+    below ``rereview.relook_independent_p_value``."""
+    r = policy.rereview
+    if not r.relook_min_independent or independent < r.relook_min_independent:
+        return False
+    return float(pdtrc(independent - 1, max(0.0, expected))) < r.relook_independent_p_value
+
+
+def relook_release(reporters: int, clearances: int, policy: Policy, *, independent: int = 0,
+                   expected: float = math.inf) -> HoldVerdict:
     """Whether a held follow-up goes back to a reviewer for one more look because reports kept coming
-    (``rereview.relook_min_reporters``), whoever sends them.
+    (``rereview.relook_min_reporters``), whoever sends them, or because independent reports kept coming
+    (``rereview.relook_min_independent``).
 
     One moderator's miss (a few per cent of reviews) is the likeliest reason a real violation was cleared, and
     reporters who keep reporting it are often a community that coordinates honestly: coordination must not
@@ -511,12 +525,26 @@ def relook_release(reporters: int, clearances: int, policy: Policy) -> HoldVerdi
     given once — a subject cleared twice within the window stays held on volume alone — and a restriction it
     leads to needs a second moderator (the ``relook`` second-review trigger): the brigade needs two
     independent mistakes, and costs reviewers one more look, not a stream of them.
+
+    A missed violation seen by few people draws few reports: ``independent`` reporters outside any coordinated
+    group (at least ``relook_min_independent``) that the organic reports the subject's views explain for
+    content that breaks no rule (``expected``, Poisson, over its whole life although the follow-up counts only
+    what came after the clearance) would reach with a probability below ``relook_independent_p_value`` are
+    persistent complaints about the content rather than noise, and bring the same one look under the same
+    terms. A viral video's honest mistakes stay within what its views explain.
     """
     r = policy.rereview
-    if not r.relook_min_reporters or reporters < r.relook_min_reporters:
-        return HoldVerdict(False, f"{reporters} reporters on the follow-up, fewer than {r.relook_min_reporters}")
+    volume = bool(r.relook_min_reporters) and reporters >= r.relook_min_reporters
+    persistent = unexplained_independent(independent, expected, policy)
+    if not volume and not persistent:
+        return HoldVerdict(False, f"{reporters} reporters on the follow-up, fewer than {r.relook_min_reporters}, "
+                                  f"and {independent} independent ones (views explain {expected:.2f} organic)")
     if clearances > 1:
         return HoldVerdict(False, f"cleared {clearances} times within the window: volume alone no longer "
                                   f"brings it back")
-    return HoldVerdict(True, f"{reporters} reporters since one moderator cleared it: one more look, and a "
-                             f"restriction needs a second moderator")
+    if volume:
+        return HoldVerdict(True, f"{reporters} reporters since one moderator cleared it: one more look, and a "
+                                 f"restriction needs a second moderator")
+    return HoldVerdict(True, f"{independent} independent reporters since one moderator cleared it, more than its "
+                             f"views explain ({expected:.2f} organic reports): one more look, and a restriction "
+                             f"needs a second moderator")

@@ -88,7 +88,8 @@ class SecondReviewPending(BaseModel):
     trigger: TriggerCode = Field(
         description="campaign: a detected campaign targets the subject or its members reported it; "
         "thin_evidence: the reports weigh too little to stand behind one moderator's judgement; owner_surge: "
-        "many accounts reported several of the creator's subjects at once; after_clearance: a moderator cleared "
+        "many accounts reported several of the creator's subjects at once; owner_spread: a few accounts did, with no "
+        "trusted flagger or credible classifier behind the subject; after_clearance: a moderator cleared "
         "the subject within the re-review window; relook: a moderator cleared the subject and the volume of "
         "reports brought it back for one more look.")
     reason: str

@@ -35,8 +35,10 @@ def trigger(ctx: Context, case: Case, subject: Subject, outcome: DecisionOutcome
     disputed = second_review.after_clearance(case.follows_decision_id is not None, subject.surface, policy)
     if disputed is not None:
         return disputed
-    if not clean_record or not policy.second_review.owner_surge_subjects \
-            or not policy.second_review.owner_surge_reporters:
-        return None  # a confirmed violator's content, or turned off: spare the query
-    subjects, reporters = triage.owner_activity(ctx, subject.owner_id, policy.second_review.owner_surge_window_s)
-    return second_review.owner_surge(subjects, reporters, policy)
+    rule = policy.second_review
+    if not clean_record or (not (rule.owner_surge_subjects and rule.owner_surge_reporters) and not (
+            rule.owner_spread_subjects and rule.owner_spread_reporters)):
+        return None  # a confirmed violator's content, or both turned off: spare the query
+    subjects, reporters = triage.owner_activity(ctx, subject.owner_id, rule.owner_surge_window_s)
+    return (second_review.owner_surge(subjects, reporters, policy)
+            or second_review.owner_spread(subjects, reporters, evidence, subject.surface, policy))

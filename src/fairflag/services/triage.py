@@ -246,7 +246,7 @@ def rescore(ctx: Context, case: Case, subject: Subject) -> triage.Score:
         assert active is not None
         enforcement.lift(ctx, active, "a coordinated reporting campaign was detected behind the reports")
     case.priority = s.value
-    rereview = _rereview(ctx, case, evidence, subject.surface)
+    rereview = _rereview(ctx, case, evidence, subject.surface, float(s.components["expected_organic_reports"]))
     waiting_since = case.held_until or case.opened_at  # a follow-up waits from the end of its hold
     boost = ctx.policy.second_review.rank_boost if case.first_opinion_by else 0.0  # awaiting a second moderator
     # A second look at what a moderator already cleared does not displace a first look at what nobody has seen.
@@ -291,8 +291,10 @@ def hold_after_clearance(ctx: Context, case: Case) -> dict[str, str]:
     return {"held_until": until.isoformat(), "follows_decision_id": last.id}
 
 
-def _rereview(ctx: Context, case: Case, evidence: triage.CaseEvidence, case_surface: str) -> dict[str, Any]:
+def _rereview(ctx: Context, case: Case, evidence: triage.CaseEvidence, case_surface: str,
+              expected: float) -> dict[str, Any]:
     """Release a held follow-up once its reports bring material new evidence; say why either way.
+    ``expected``: the organic reports the subject's views explain (the score's ``expected_organic_reports``).
 
     A release ends the hold now (``held_until`` = now), so the case waits, ages and gets its deadline from
     ``held_until`` whether the hold was released or ran out.
@@ -306,12 +308,14 @@ def _rereview(ctx: Context, case: Case, evidence: triage.CaseEvidence, case_surf
     if case.held_until <= ctx.now():
         return {**info, "released_because": previous.get("released_because", "the hold ended")}
     verdict = triage.rereview_release(evidence, ctx.policy, case_surface)
-    reporters = evidence.reporters
-    if not verdict.release and ctx.policy.rereview.relook_min_reporters and \
-            reporters >= ctx.policy.rereview.relook_min_reporters:
+    reporters, independent, r = evidence.reporters, evidence.individual.n, ctx.policy.rereview
+    if not verdict.release and (
+            (r.relook_min_reporters and reporters >= r.relook_min_reporters)
+            or triage.unexplained_independent(independent, expected, ctx.policy)):
         if "clearances" not in info:
             info["clearances"] = _clearances(ctx, case)
-        verdict = triage.relook_release(reporters, int(info["clearances"]), ctx.policy)
+        verdict = triage.relook_release(reporters, int(info["clearances"]), ctx.policy, independent=independent,
+                                        expected=expected)
         info["relook"] = verdict.release
     if not verdict.release:
         return {**info, "why_held": verdict.reason}
@@ -330,7 +334,8 @@ _CLEARANCES = (
 
 def _clearances(ctx: Context, case: Case) -> int:
     """Moderators' no-violation decisions on the subject within the re-review window (asked once per held
-    follow-up, when its reporters first reach ``relook_min_reporters``; the answer is kept with the case)."""
+    follow-up, when its reporters first reach ``relook_min_reporters`` or ``relook_min_independent``; the answer is
+    kept with the case)."""
     since = ctx.now() - timedelta(seconds=ctx.policy.rereview.window_s)
     return int(ctx.session.scalar(_CLEARANCES, {"subject_id": case.subject_id, "since": since}) or 0)
 
