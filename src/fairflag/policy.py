@@ -222,6 +222,7 @@ class RateLimits(_Strict):
     reporter_per_hour: PositiveInt = 300
     reporter_exempt_sources: tuple[Literal["user", "trusted_flagger", "automated", "remote"], ...] = (
         "trusted_flagger", "automated")
+    report_links_per_hour: PositiveInt = 10
 
     @model_validator(mode="after")
     def _hour_holds_a_minute(self) -> RateLimits:

@@ -218,6 +218,9 @@ POLICY_MEANINGS: dict[str, str] = {
     "rate_limits.reporter_per_hour": "… and in any hour …",
     "rate_limits.reporter_exempt_sources": "… except reports from these sources, whose volume is their job "
                                            "(trusted flaggers, DSA Art. 22; platform classifiers)",
+    "rate_limits.report_links_per_hour": "links to the report page (POST /v1/report-links) per reporter: this many "
+                                         "at once, then one every hour divided by this (a refused or failed request "
+                                         "takes none)",
 }
 
 EVENT_MEANINGS: dict[EventKind, str] = {

@@ -42,8 +42,8 @@ class Metrics:
                                     "source and outcome (created, replayed); received minus acknowledged were "
                                     "refused.", ["source", "outcome"], registry=self.registry)
         self.rate_limited = Counter("fairflag_rate_limited", "Requests (or batch lines) refused with 429, by "
-                                    "limit (service_key_rate_limited, reporter_rate_limited).", ["limit"],
-                                    registry=self.registry)
+                                    "limit (service_key_rate_limited, reporter_rate_limited, "
+                                    "report_link_rate_limited).", ["limit"], registry=self.registry)
         self.latency = Histogram("fairflag_http_request_duration_seconds", "Time to answer an HTTP request, by "
                                  "method, route template and status class.", ["method", "route", "status"],
                                  buckets=_BUCKETS, registry=self.registry)
