@@ -139,7 +139,7 @@ def test_a_restart_rebuilds_the_same_detector_from_the_log(core: Fairflag, clock
     live = _campaigns(core.consumer.state.detector, ["s0", "s1", "s2"])
     assert live
     restarted = Fairflag(core.db, core.policy, clock=clock)  # a new process: nothing in memory
-    assert restarted.warm_campaign_detector() == 0  # nothing left to weigh, but the detector was rebuilt
+    assert restarted.catch_up_triage() == 0  # nothing left to weigh, but the detector was rebuilt
     assert restarted.consumer.state.rebuilds == 1
     assert _campaigns(restarted.consumer.state.detector, ["s0", "s1", "s2"]) == live
     # and it goes on from there as the first would have
