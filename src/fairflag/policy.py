@@ -89,6 +89,7 @@ class Limits(_Strict):
     max_id_chars: PositiveInt = 200
     claim_lease_s: PositiveInt = 900
     appeal_window_days: PositiveInt = 180
+    triage_max_attempts: PositiveInt = 5
 
 
 class Surface(_Strict):
