@@ -168,13 +168,14 @@ def _verified(ctx: Context, token: str) -> ReportLink:
     """The link's row if ``token`` is one this installation signed, for that row's reporter, subject and expiry
     (whether it expired or was used is for the caller: each use case says what it allows)."""
     parts = token.split(".")
-    if len(parts) != 3 or not parts[1].isdigit() or len(token) > 300:
+    if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()) or len(token) > 300:
         raise LinkForged("this link is not valid")
     link = ctx.session.get(ReportLink, parts[0])
     if link is None:
         raise LinkForged("this link is not valid")
     expected = _signature(ctx, link.id, link.reporter_id, link.subject_id, int(parts[1]))
-    if not hmac.compare_digest(expected, parts[2]) or int(parts[1]) != int(link.expires_at.timestamp()):
+    signed = hmac.compare_digest(expected.encode(), parts[2].encode("utf-8", "surrogatepass"))
+    if not signed or int(parts[1]) != int(link.expires_at.timestamp()):
         raise LinkForged("this link is not valid")
     return link
 

@@ -125,6 +125,7 @@ def file_report(ctx: Context, body: ReportIn, *, service_key_id: str | None = No
                     "this idempotency key was used for a different report", field="idempotency_key"
                 )
             return receipt(ctx, existing, replayed=True)
+    check_fields(ctx.policy, body)  # before the limit, whose key holds the reporter's id (at most max_id_chars)
     if rate_limit:
         ratelimits.take_reporter(ctx, body.reporter_id, body.source.value)
 
@@ -150,7 +151,6 @@ def check_fields(policy: Policy, body: ReportIn) -> None:
 
 def _file_new(ctx: Context, body: ReportIn, digest: str, service_key_id: str | None) -> ReportReceipt:
     policy = ctx.policy
-    check_fields(policy, body)
     reported_at = validation.event_time(policy, body.reported_at, ctx.now(), "reported_at")
     # The subject's row is locked (FOR NO KEY UPDATE) for the rest of the transaction: reports on one subject
     # take turns, so exactly one of them opens its case when none is open (uq_cases_open_subject never fires).
