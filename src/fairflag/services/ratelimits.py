@@ -3,8 +3,9 @@
 Both are refusals before any work: a limited request stores nothing (429 with ``Retry-After``).
 
 - The reporter's limit (new reports per minute and per hour) is taken inside the report's own transaction, after
-  the idempotency check: a retry of an acknowledged report replays it instead of being limited, and a report
-  that is refused for any reason (or rolled back) gives its slot back. Its row is locked until the report
+  the idempotency check and the report's field checks (its key holds the reporter id, at most max_id_chars): a
+  retry of an acknowledged report replays it instead of being limited, and a report that is refused for any
+  reason (or rolled back) gives its slot back. Its row is locked until the report
   commits, which only makes one reporter's reports take turns.
 - The report-link limit (links to the report page per reporter and hour, services.report_links) is taken the
   same way, inside the link's own transaction once the request is valid: a refused request takes no slot.
