@@ -8,10 +8,12 @@ from the log; and the receipt must still say at once whether the report counts.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from fairflag.clock import ManualClock
 from fairflag.core import Fairflag
@@ -19,8 +21,8 @@ from fairflag.domain.enums import ActorType, ReportOutcome
 from fairflag.services import consumer, platform, reports, reputation, triage
 from fairflag.services.context import SYSTEM, Actor, Context
 from fairflag.store import triagelog
-from fairflag.store.tables import Case, CaseReporter, ReportState, TriageLog
-from tests.support import CLI
+from fairflag.store.tables import Case, CaseReporter, Report, ReportState, TriageLog
+from tests.support import CLI, Platform
 
 PLATFORM = Actor(ActorType.platform, "test")
 
@@ -139,7 +141,7 @@ def test_a_restart_rebuilds_the_same_detector_from_the_log(core: Fairflag, clock
     live = _campaigns(core.consumer.state.detector, ["s0", "s1", "s2"])
     assert live
     restarted = Fairflag(core.db, core.policy, clock=clock)  # a new process: nothing in memory
-    assert restarted.warm_campaign_detector() == 0  # nothing left to weigh, but the detector was rebuilt
+    assert restarted.catch_up_triage() == 0  # nothing left to weigh, but the detector was rebuilt
     assert restarted.consumer.state.rebuilds == 1
     assert _campaigns(restarted.consumer.state.detector, ["s0", "s1", "s2"]) == live
     # and it goes on from there as the first would have
@@ -204,3 +206,60 @@ def test_the_server_acknowledges_at_commit_and_wait_scored_answers_after_the_con
         metrics = client.get("/metrics").text
         assert "fairflag_triage_lag_seconds_count 4.0" in metrics and "fairflag_triage_backlog 0.0" in metrics
     assert core.consumer._thread is None  # stopped with the app
+
+
+def test_a_poison_row_is_set_aside_after_its_attempts_and_the_log_goes_on(
+        plat: Platform, core: Fairflag, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A report whose weighing raises every time must not stop triage forever: after limits.triage_max_attempts
+    failures it is set aside (an event, a log line with its id, /metrics, the admin list), the reports behind it
+    are weighed, and a restarted consumer's rebuild skips it too. Without the skip the drain below raises."""
+    _subjects(core)
+    core.triage_inline = False
+    receipts = [core.run(PLATFORM, reports.file_report, _swarm(i)) for i in range(4)]  # s0, s1, s2, s0
+    poison = receipts[1].id
+    real = triage.weigh_report
+
+    def weigh(ctx: Context, report: Report, *args: object, **kw: object) -> None:
+        if report.id == poison:
+            raise RuntimeError("cannot weigh this one")
+        real(ctx, report, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(triage, "weigh_report", weigh)
+    limit = core.policy.limits.triage_max_attempts
+    failures, deadline = 0, time.monotonic() + 30
+    while failures < limit:  # on PostgreSQL a step may find nothing visible yet
+        assert time.monotonic() < deadline
+        try:
+            core.consumer.step()
+        except RuntimeError:
+            failures += 1
+    assert f"report {poison} set aside after {limit} failed attempts" in caplog.text
+    core.consumer.drain(until=_position(core, receipts[-1].id))
+    with core.db.reader() as s:
+        counts = {c.subject_id: c.reporter_count for c in s.scalars(select(Case))}
+        assert s.get(ReportState, poison).group_key is None  # type: ignore[union-attr]
+    assert counts == {"s0": 2, "s1": 0, "s2": 1}  # stored, acknowledged, not weighed; the others are
+    [row] = plat.as_("auditor1", "GET", "/v1/admin/triage/set-aside")
+    assert (row["kind"], row["ref_id"], row["attempts"]) == ("report", poison, limit)
+    assert row["error"] == "RuntimeError: cannot weigh this one"
+    plat.as_("mod1", "GET", "/v1/admin/triage/set-aside", expect=403)
+    assert "fairflag_triage_set_aside_total 1.0" in plat.client.get("/metrics").text
+    restarted = Fairflag(core.db, core.policy, clock=core.clock)  # another process: its rebuild skips it too
+    assert restarted.catch_up_triage() == 0 and poison in restarted.consumer.state.set_aside
+
+
+def test_a_failure_of_the_database_is_not_counted_against_the_row(core: Fairflag,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lock timeout or a lost connection says nothing about the row: no attempt is counted."""
+    _subjects(core)
+    core.triage_inline = False
+    receipt = core.run(PLATFORM, reports.file_report, _swarm(0))
+
+    def locked(*_: object, **__: object) -> None:
+        raise OperationalError("UPDATE ...", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(triage, "weigh_report", locked)
+    for _ in range(core.policy.limits.triage_max_attempts + 1):
+        with pytest.raises(OperationalError):
+            core.consumer.drain(until=_position(core, receipt.id))
+    assert core.consumer.state.set_aside == frozenset() and not core.consumer._failures

@@ -38,12 +38,21 @@ def test_issue_needs_the_key_and_a_known_subject_and_is_rate_limited(plat: Platf
     assert plat.client.post("/v1/report-links", json={"reporter_id": "ana", "subject_id": "v1"}).status_code == 401
     assert link(plat, subject="nope", expect=422)["error"]["type"] == "unknown_subject"
     assert link(plat, ttl_s=7200, expect=422)
-    for _ in range(report_links.LINKS_PER_HOUR - 1):
+    per_hour = plat.core.policy.rate_limits.report_links_per_hour
+    for _ in range(per_hour - 1):
         link(plat)
-    assert link(plat, expect=409)["error"]["type"] == "rate_limited"
+    r = plat.client.post("/v1/report-links", json={"reporter_id": "ana", "subject_id": "v1"}, headers=plat.key)
+    assert r.status_code == 429, r.text  # one mechanism with the service's other limits
+    assert r.json()["error"]["type"] == "report_link_rate_limited" and r.json()["error"]["field"] == "reporter_id"
+    assert r.headers["Retry-After"] == str(3600 // per_hour)
     link(plat, reporter="bea")  # per reporter
-    clock.advance(3601)
+    assert link(plat, reporter="bea", subject="nope", expect=422)  # a refused request takes no slot
+    for _ in range(per_hour - 1):
+        link(plat, reporter="bea")
+    assert 'fairflag_rate_limited_total{limit="report_link_rate_limited"} 1.0' in plat.client.get("/metrics").text
+    clock.advance(3600 // per_hour)
     link(plat)
+    link(plat, expect=429)
 
 
 def test_file_a_report_see_its_status_and_the_link_is_spent(plat: Platform) -> None:

@@ -10,6 +10,10 @@ Two modes (``Fairflag.triage_inline``):
   appended to the log drains it before :meth:`Fairflag.run` returns, so callers see scores at once;
 - background (``fairflag serve``): a thread woken right after each commit in this process, polling every
   ``poll_s`` otherwise (for other processes' commits).
+
+A failure while passing a row is counted against that row (a failure of the database itself is not); after
+``limits.triage_max_attempts`` in a row the row is set aside (services.consumer.set_aside) and the log goes on.
+The step still raises: inline, the caller sees the bug; in the background, the loop logs it and retries.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from fairflag.services import consumer as use_case
 from fairflag.services.context import SYSTEM
@@ -49,6 +54,7 @@ class TriageConsumer:
         self._thread: threading.Thread | None = None
         self._lease: Connection | None = None
         self.passed_rows = 0
+        self._failures: dict[str, int] = {}  # ref id -> failed attempts in a row (the lease makes one counter)
 
     # --- one step and draining ----------------------------------------------------------------------------
 
@@ -58,12 +64,15 @@ class TriageConsumer:
             self._draining.active = True
             try:
                 done = self.core.run(SYSTEM, use_case.consume, self.state, self.batch)
-            except Exception:
+            except Exception as exc:
                 self.state.position = None  # whatever the detector saw may not have committed
+                self._failed(self.state.passing, exc)
                 raise
             finally:
                 self._draining.active = False
+                self.state.passing = None
             self.state.position = done.position
+            self._failures.clear()
         self.passed_rows += done.rows
         if done.received:
             now = self.core.clock.now().timestamp()
@@ -71,6 +80,28 @@ class TriageConsumer:
                 for observe in self.lag_observers:
                     observe(max(0.0, now - received))
         return done.rows
+
+    def _failed(self, row: use_case.Passing | None, exc: Exception) -> None:
+        """Count a failure against the row being passed; set it aside at the policy's limit. A failure outside
+        any row (the rebuild) or of the database (connection, lock, timeout) says nothing about the row."""
+        if row is None or isinstance(exc, OperationalError) or (
+                isinstance(exc, DBAPIError) and exc.connection_invalidated):
+            return
+        attempts = self._failures.get(row.ref_id, 0) + 1
+        self._failures[row.ref_id] = attempts
+        limit = self.core.policy.limits.triage_max_attempts
+        log.warning("triage of %s %s failed (attempt %d of %d): %r", row.kind, row.ref_id, attempts, limit, exc)
+        if attempts < limit:
+            return
+        try:
+            self.core.run(SYSTEM, use_case.set_aside, row, attempts, f"{type(exc).__name__}: {exc}")
+        except Exception:  # the database went away meanwhile: the next failure tries again
+            log.exception("triage log: could not set %s %s aside", row.kind, row.ref_id)
+            return
+        self.state.set_aside = self.state.set_aside | {row.ref_id}
+        del self._failures[row.ref_id]
+        log.error("triage log: %s %s set aside after %d failed attempts (position %s): %r", row.kind, row.ref_id,
+                  attempts, row.position, exc)
 
     def drain(self, *, until: triagelog.Position | None = None, timeout_s: float = 30.0) -> int:
         """Pass everything committed (or, with ``until``, at least up to that position), waiting for other

@@ -56,9 +56,10 @@ class Fairflag:
         migrate.upgrade(self.db)
         self.run(SYSTEM, lambda ctx: pseudonyms.pseudonym_for(ctx, "bootstrap"))
 
-    def warm_campaign_detector(self) -> int:
-        """Catch up with the committed log (rebuilding the detector from it first), so a restart neither
-        forgets a campaign nor leaves reports unweighed. Nothing to do on a database not migrated yet."""
+    def catch_up_triage(self) -> int:
+        """Weigh every committed report the triage consumer has not weighed yet (rebuilding the campaign
+        detector, a cache of the triage log, from the log first), so a restart neither forgets a campaign nor
+        leaves reports unweighed; returns how many it weighed. Nothing to do on a database not migrated yet."""
         if not inspect(self.db.engine).has_table("triage_cursor"):
             return 0
         return self.consumer.drain()

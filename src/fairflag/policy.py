@@ -89,6 +89,7 @@ class Limits(_Strict):
     max_id_chars: PositiveInt = 200
     claim_lease_s: PositiveInt = 900
     appeal_window_days: PositiveInt = 180
+    triage_max_attempts: PositiveInt = 5
 
 
 class Surface(_Strict):
@@ -228,6 +229,7 @@ class RateLimits(_Strict):
     reporter_per_hour: PositiveInt = 300
     reporter_exempt_sources: tuple[Literal["user", "trusted_flagger", "automated", "remote"], ...] = (
         "trusted_flagger", "automated")
+    report_links_per_hour: PositiveInt = 10
 
     @model_validator(mode="after")
     def _hour_holds_a_minute(self) -> RateLimits:

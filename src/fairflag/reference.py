@@ -38,6 +38,9 @@ POLICY_MEANINGS: dict[str, str] = {
     "limits.max_id_chars": "longest external id",
     "limits.claim_lease_s": "a claimed case returns to the queue after this",
     "limits.appeal_window_days": "how long after a decision it can be appealed",
+    "limits.triage_max_attempts": "a triage log row (a report or decision to weigh) whose triage fails this many "
+                                  "times in a row is set aside so the consumer goes on; it is recorded, logged, "
+                                  "counted in /metrics and listed at GET /v1/admin/triage/set-aside",
     "severities.<low|medium|high|critical>": "weight of each severity in the priority",
     "surfaces.<surface>.urgency": "priority multiplier",
     "surfaces.<surface>.review_deadline_s.<severity>": "review deadline",
@@ -235,6 +238,9 @@ POLICY_MEANINGS: dict[str, str] = {
     "rate_limits.reporter_per_hour": "… and in any hour …",
     "rate_limits.reporter_exempt_sources": "… except reports from these sources, whose volume is their job "
                                            "(trusted flaggers, DSA Art. 22; platform classifiers)",
+    "rate_limits.report_links_per_hour": "links to the report page (POST /v1/report-links) per reporter: this many "
+                                         "at once, then one every hour divided by this (a refused or failed request "
+                                         "takes none)",
 }
 
 EVENT_MEANINGS: dict[EventKind, str] = {
@@ -283,4 +289,7 @@ EVENT_MEANINGS: dict[EventKind, str] = {
                                   "one subject",
     EventKind.account_block_requested: "after reporting through the report page, the user asked to block or mute the "
                                        "account (delivered as `account.block_requested`)",
+    EventKind.triage_row_set_aside: "a report or decision whose triage failed `limits.triage_max_attempts` times "
+                                    "was set aside: the consumer passes it unweighed and goes on (the error is in "
+                                    "the event; GET /v1/admin/triage/set-aside lists them)",
 }

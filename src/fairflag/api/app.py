@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, *, core: Fairflag | None = None
             core.triage_inline = False  # acknowledged at commit; the consumer thread follows the log
             core.consumer.start()  # takes the lease (PostgreSQL), rebuilds the detector, catches up
         else:
-            core.warm_campaign_detector()
+            core.catch_up_triage()
         if worker:
             worker.start()
         try:

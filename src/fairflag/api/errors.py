@@ -60,7 +60,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 RATE_LIMITED_RESPONSES: dict[int | str, dict[str, Any]] = {
     429: {"model": ErrorBody, "description": "Over a rate limit of the policy (`[rate_limits]`): the service "
           "key's requests per second (`service_key_rate_limited`), or the reporter's new reports per minute or "
-          "hour (`reporter_rate_limited`, `field` is `reporter_id`). Nothing was stored; retry after "
+          "hour (`reporter_rate_limited`, `field` is `reporter_id`), or the reporter's links to the report page "
+          "(`report_link_rate_limited`, `field` is `reporter_id`). Nothing was stored; retry after "
           "`Retry-After` seconds.",
           "headers": {"Retry-After": {"description": "Seconds to wait before the request would be allowed.",
                                       "schema": {"type": "integer", "minimum": 1}}}},

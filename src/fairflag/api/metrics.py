@@ -43,8 +43,8 @@ class Metrics:
                                     "source and outcome (created, replayed); received minus acknowledged were "
                                     "refused.", ["source", "outcome"], registry=self.registry)
         self.rate_limited = Counter("fairflag_rate_limited", "Requests (or batch lines) refused with 429, by "
-                                    "limit (service_key_rate_limited, reporter_rate_limited).", ["limit"],
-                                    registry=self.registry)
+                                    "limit (service_key_rate_limited, reporter_rate_limited, "
+                                    "report_link_rate_limited).", ["limit"], registry=self.registry)
         self.latency = Histogram("fairflag_http_request_duration_seconds", "Time to answer an HTTP request, by "
                                  "method, route template and status class.", ["method", "route", "status"],
                                  buckets=_BUCKETS, registry=self.registry)
@@ -112,6 +112,10 @@ class _StoreCollector(Collector):
         lag = GaugeMetricFamily("fairflag_webhook_lag_seconds", "Age of the oldest action or outcome that an "
                                 "active webhook endpoint has not received yet (0 when none waits).")
         lag.add_metric([], snap.webhook_lag_s)
+        set_aside = CounterMetricFamily("fairflag_triage_set_aside", "Triage log rows (reports, decisions) set "
+                                        "aside unweighed after failing limits.triage_max_attempts times "
+                                        "(GET /v1/admin/triage/set-aside lists them).")
+        set_aside.add_metric([], snap.triage_set_aside)
         behind, waited = self.core.query(SYSTEM, consumer.backlog)
         backlog = GaugeMetricFamily("fairflag_triage_backlog", "Committed log rows (reports, decisions) the triage "
                                     "consumer has not passed yet.")
@@ -119,7 +123,7 @@ class _StoreCollector(Collector):
         age = GaugeMetricFamily("fairflag_triage_backlog_oldest_age_seconds", "How long ago the oldest log row not "
                                 "yet passed happened (0: none waits).")
         age.add_metric([], waited)
-        yield from (depth, oldest, overdue, missed, decisions, dead, pending, lag, backlog, age)
+        yield from (depth, oldest, overdue, missed, decisions, dead, pending, lag, set_aside, backlog, age)
 
 
 class LatencyMiddleware:

@@ -5,7 +5,9 @@
 - a body above the limit is refused with 413 before it is parsed: at once when ``Content-Length`` says so,
   else as soon as the streamed (chunked) bytes pass the limit;
 - an unexpected error answers 500 in the error shape, naming the request id that the log line (with the
-  traceback) also names, and the connection stays usable (the server never sees the exception);
+  traceback) also names, and the connection stays usable (the server never sees the exception); the mounted
+  page apps (console, report page, transparency) answer their own 500 as a page naming the same id, and the
+  exception they re-raise after it stops here;
 - every log line written while serving the request carries its id (fairflag.logs), and the request ends with
   one access line (logger ``fairflag.access``: method, path, status, duration_ms).
 
@@ -66,19 +68,21 @@ class RequestGuard:
         scope.setdefault("state", {})["request_id"] = rid
         token = current_request_id.set(rid)
         began = time.perf_counter()
-        started = False
+        started = complete = False
         status = 500
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started, status
+            nonlocal started, complete, status
             if message["type"] == "http.response.start":
                 started = True
                 status = int(message["status"])
                 MutableHeaders(scope=message)[REQUEST_ID] = rid
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                complete = True
             await send(message)
 
         try:
-            await self._guarded(scope, receive, send_with_id, rid, lambda: started)
+            await self._guarded(scope, receive, send_with_id, rid, lambda: (started, complete))
         finally:
             duration_ms = round((time.perf_counter() - began) * 1000, 2)
             method, path = scope.get("method", ""), scope.get("path", "")
@@ -87,8 +91,9 @@ class RequestGuard:
             current_request_id.reset(token)
 
     async def _guarded(self, scope: Scope, receive: Receive, send_with_id: Send, rid: str,
-                       started_: Callable[[], bool]) -> None:
-        """The body limit and the last-resort 500, around the app."""
+                       progress: Callable[[], tuple[bool, bool]]) -> None:
+        """The body limit and the last-resort 500, around the app. ``progress``: whether the answer has started,
+        and whether it is complete."""
         limit = self.max_body_bytes
         length = Headers(scope=scope).get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
@@ -108,12 +113,15 @@ class RequestGuard:
         try:
             await self.app(scope, receive_limited, send_with_id)
         except BodyTooLarge:
-            if started_():
+            if progress()[0]:
                 raise
             await too_large_response(limit)(scope, receive, send_with_id)
         except Exception:
             log.exception("unexpected error in %s %s (request id %s)", scope.get("method"), scope.get("path"), rid)
-            if started_():  # too late to answer; the server closes the connection
+            started, complete = progress()
+            if complete:  # a mounted page app answered its own 500, then re-raised (as Starlette always does)
+                return
+            if started:  # too late to answer; the server closes the connection
                 raise
             body = error_body("internal_error", f"an unexpected error occurred; quote request id {rid} when "
                                                 "reporting it")

@@ -20,8 +20,14 @@ def for_session(session_token: str) -> str:
     return hmac.new(session_token.encode(), _LABEL, hashlib.sha256).hexdigest()
 
 
+def _same(a: str, b: str) -> bool:
+    """Constant-time equality of two strings of any characters (compare_digest refuses non-ASCII str, and a
+    form or a cookie may hold anything)."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
+
+
 def session_ok(session_token: str, submitted: str) -> bool:
-    return bool(submitted) and hmac.compare_digest(for_session(session_token), submitted)
+    return bool(submitted) and _same(for_session(session_token), submitted)
 
 
 def new_login_token() -> str:
@@ -29,4 +35,4 @@ def new_login_token() -> str:
 
 
 def login_ok(cookie: str | None, submitted: str) -> bool:
-    return bool(cookie) and bool(submitted) and hmac.compare_digest(cookie or "", submitted)
+    return bool(cookie) and bool(submitted) and _same(cookie or "", submitted)

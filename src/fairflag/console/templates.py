@@ -3,11 +3,13 @@ them."""
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from fairflag.console.headers import SecurityHeaders
@@ -58,6 +60,16 @@ def html_app(core: Fairflag, *routers: APIRouter) -> FastAPI:
     app.state.core = core
     app.state.templates = make_templates()
     app.add_middleware(SecurityHeaders)
+    app.add_exception_handler(Exception, _unexpected)
     for router in routers:
         app.include_router(router)
     return app
+
+
+async def _unexpected(request: Request, exc: Exception) -> HTMLResponse:
+    """A page's last-resort 500: a short page naming the request id that the log line (with the traceback,
+    written by the API's guard) names too; never the failure's details."""
+    rid = html.escape(str(getattr(request.state, "request_id", "-")))
+    return HTMLResponse("<!doctype html><meta charset=\"utf-8\"><title>Something went wrong</title>"
+                        f"<h1>Something went wrong</h1><p>Please try again later; quote request id {rid} when "
+                        "reporting it.</p>", status_code=500)

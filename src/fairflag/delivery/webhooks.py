@@ -111,7 +111,8 @@ def verify_signature(secret: str, timestamp: str | int, body: bytes | str, signa
         return False
     raw = body.encode("utf-8") if isinstance(body, str) else body
     expected = sign(secret, ts, raw)
-    return any(hmac.compare_digest(expected, candidate.strip()) for candidate in signature.split(","))
+    return any(hmac.compare_digest(expected.encode(), candidate.strip().encode("utf-8", "surrogatepass"))
+               for candidate in signature.split(","))
 
 
 def backoff_s(delivery: Delivery, attempts: int) -> float:

@@ -44,3 +44,4 @@ class EventKind(StrEnum):
     delivery_resent = "admin:delivery:resent"
     report_link_issued = "platform:report_link:issued"
     account_block_requested = "reporter:account:block_requested"
+    triage_row_set_aside = "system:triage_log:set_aside"

@@ -82,8 +82,11 @@ def _sha256(value: str) -> str:
 
 def create_service_key(ctx: Context, name: str) -> CreatedKey:
     require_role(ctx.actor, ADMINS, "creating a service key")
-    if not name.strip() or len(name) > 200:
-        raise InvalidInput("a name of 1 to 200 characters is required", field="name")
+    # Checked here, not only by the API's model: the console's form hands the name over as typed (a NUL would
+    # be stored on SQLite and refused by PostgreSQL with a 500).
+    if not name.strip() or len(name) > 200 or any(ord(c) < 32 or c == "\x7f" or 0xD800 <= ord(c) <= 0xDFFF
+                                                  for c in name):
+        raise InvalidInput("a name of 1 to 200 characters, without control characters, is required", field="name")
     key_id = ctx.ids.new("key")
     secret = secrets.token_urlsafe(32)
     ctx.session.add(ServiceKey(id=key_id, name=name, secret_hash=_sha256(secret), created_at=ctx.now()))

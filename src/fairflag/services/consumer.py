@@ -10,6 +10,11 @@ The campaign detector lives in memory for speed; it is a cache of the log. :clas
 log position the detector has seen. If the stored cursor is elsewhere (first use, another process consumed
 meanwhile, or a consumer transaction rolled back after the detector saw its rows) the detector is rebuilt from
 the log up to the cursor before anything else. A rolled-back report never enters it; a restart rebuilds it.
+
+A row whose triage raises every time (a poison row) would stop the log forever: after
+``limits.triage_max_attempts`` failures in a row the consumer sets it aside (:func:`set_aside`, an event in the
+audit log) and passes it unweighed from then on, here and in every rebuild; an operator finds it at
+``GET /v1/admin/triage/set-aside`` and in ``fairflag_triage_set_aside_total``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, select, tuple_
 
 from fairflag.domain.enums import DecisionOutcome, ReportOutcome, ReportSource
+from fairflag.domain.events import EventKind
 from fairflag.engine.campaigns import CampaignDetector
 from fairflag.policy import Policy
 from fairflag.services import campaigns, platform, reputation, triage
@@ -31,6 +37,7 @@ from fairflag.store.tables import (
     Account,
     CaseReporter,
     Decision,
+    Event,
     Report,
     ReporterStats,
     ReportState,
@@ -43,6 +50,15 @@ BATCH = 50  # log rows per consumer transaction: bounded work per transaction, f
 _PER_UNIT_MEMOS = (platform._ADDED_ACCOUNTS, reputation._LOCKED, reputation._MISSING)
 
 
+@dataclass(frozen=True, slots=True)
+class Passing:
+    """A log row by value (its ORM object dies with a failed transaction)."""
+
+    position: triagelog.Position
+    kind: str
+    ref_id: str
+
+
 @dataclass
 class DetectorState:
     """The in-memory detector and the log position it has seen (``None``: unknown, rebuild before use)."""
@@ -51,6 +67,8 @@ class DetectorState:
     detector: CampaignDetector | None = None
     position: triagelog.Position | None = None
     rebuilds: int = field(default=0)
+    passing: Passing | None = None  # the row being passed: which one failed, if the transaction raises
+    set_aside: frozenset[str] = frozenset()  # log rows' ref ids passed unweighed (poison rows, see set_aside)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +98,9 @@ def consume(ctx: Context, state: DetectorState, limit: int = BATCH) -> Passed:
     weighed: set[tuple[str, str]] = set()  # (case, reporter) of the reports weighed so far in this batch
     received: list[float] = []
     for row in rows:
+        if row.ref_id in state.set_aside:
+            continue
+        state.passing = Passing((row.xid, row.seq), row.kind, row.ref_id)
         for memo in _PER_UNIT_MEMOS:
             ctx.session.info.pop(memo, None)
         if row.kind == REPORT:
@@ -88,6 +109,7 @@ def consume(ctx: Context, state: DetectorState, limit: int = BATCH) -> Passed:
                 received.append(at)
         elif row.kind == DECISION:
             _after_decision(ctx, row.ref_id)
+    state.passing = None
     del loaded
     last = (rows[-1].xid, rows[-1].seq)
     triagelog.move(ctx.session, last, ctx.now())
@@ -170,7 +192,10 @@ def rebuild(ctx: Context, state: DetectorState, upto: triagelog.Position) -> int
         .where(TriageLog.at >= since, tuple_(TriageLog.xid, TriageLog.seq) <= tuple_(upto[0], upto[1]))
         .order_by(TriageLog.xid, TriageLog.seq)
     ).all()  # one query for the window's reports; decisions (rare) are read one by one
+    state.set_aside = set_aside_refs(ctx)
     for kind, ref_id, report, subject, reporter in rows:
+        if ref_id in state.set_aside:
+            continue
         if kind == REPORT:
             if report is not None and report.source != ReportSource.automated.value:
                 detector.observe(triage.observation(report, subject, reporter))
@@ -189,6 +214,19 @@ def rebuild(ctx: Context, state: DetectorState, upto: triagelog.Position) -> int
     state.position = upto
     state.rebuilds += 1
     return len(rows)
+
+
+def set_aside_refs(ctx: Context) -> frozenset[str]:
+    """The ref ids of every log row set aside (few: an index on the event kind finds them)."""
+    return frozenset(ctx.session.scalars(select(Event.entity_id).where(
+        Event.kind == EventKind.triage_row_set_aside.value)))
+
+
+def set_aside(ctx: Context, row: Passing, attempts: int, error: str) -> None:
+    """Record that the log row failed ``attempts`` times with ``error`` and is passed unweighed from now on. Its
+    own transaction: what the failing attempts wrote rolled back with them."""
+    ctx.record(EventKind.triage_row_set_aside, row.kind, row.ref_id,
+               {"xid": row.position[0], "seq": row.position[1], "attempts": attempts, "error": error[:500]})
 
 
 def passed(ctx: Context, target: triagelog.Position) -> bool:

@@ -19,6 +19,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
+from fairflag.clock import ensure_utc
+
 # Character classes in a syntax Python's ``re``, ECMA-262 and Rust's regex read the same way. Lone surrogates
 # are not in the patterns: a JSON Schema string is a sequence of Unicode characters, which they are not (and
 # regex engines disagree on how to name them); the validators below refuse them all the same.
@@ -127,12 +129,23 @@ def _json_time(value: Any) -> Any:
     return value
 
 
+def _in_utc_range(value: datetime) -> datetime:
+    """Every rule compares, and the database stores, the instant in UTC: a time whose offset carries it outside
+    years 1 to 9999 there (``0001-01-01T00:00:00+14:00``) is refused here, as a 422, rather than overflowing in
+    whichever rule converts it first. The value itself is kept as sent (an idempotent retry hashes the body)."""
+    try:
+        ensure_utc(value)
+    except OverflowError:
+        raise ValueError("is out of range (years 1 to 9999 in UTC)") from None
+    return value
+
+
 # Strict JSON types for input fields: the spec says integer / number / boolean / date-time string, and so
 # does the server (pydantic's lax mode would turn false into 0, "5" into 5 and 0 into 1970-01-01).
 Integer = Annotated[int, Strict()]
 Number = Annotated[float, Strict()]  # an integer is a number too
 Bool = Annotated[bool, Strict()]
-Time = Annotated[datetime, BeforeValidator(_json_time)]
+Time = Annotated[datetime, BeforeValidator(_json_time), AfterValidator(_in_utc_range)]
 
 
 class Input(BaseModel):

@@ -9,14 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select, text
 
 from fairflag.delivery.webhooks import DEAD, PENDING
 from fairflag.domain.enums import CaseStatus
 from fairflag.domain.errors import DomainError
+from fairflag.domain.events import EventKind
 from fairflag.services.context import Context
+from fairflag.services.permissions import AUDITORS, require_role
 from fairflag.store import migrate
-from fairflag.store.tables import Case, Decision, OutboxEvent, Subject, WebhookDelivery, WebhookEndpoint
+from fairflag.store.tables import Case, Decision, Event, OutboxEvent, Subject, WebhookDelivery, WebhookEndpoint
 
 
 class NotReady(DomainError):
@@ -49,6 +52,7 @@ class OpsSnapshot:
     deadlines_missed: dict[str, int] | None = None  # by surface: decisions taken after their case's deadline
     webhook_pending: int = 0  # deliveries waiting for a (re)try
     webhook_lag_s: float = 0.0  # age of the oldest event an active endpoint has not received yet
+    triage_set_aside: int = 0  # triage log rows set aside after failing every attempt (never removed)
 
 
 def snapshot(ctx: Context) -> OpsSnapshot:
@@ -86,8 +90,29 @@ def snapshot(ctx: Context) -> OpsSnapshot:
         .join(WebhookEndpoint, OutboxEvent.seq > WebhookEndpoint.cursor)
         .where(WebhookEndpoint.active.is_(True)))
     waiting = [t for t in (oldest_pending, oldest_unfanned) if t is not None]
+    set_aside = ctx.session.scalar(select(func.count()).select_from(Event)
+                                   .where(Event.kind == EventKind.triage_row_set_aside.value)) or 0
     return OpsSnapshot(sorted(queues, key=lambda q: q.surface), decisions, int(dead), missed, int(pending or 0),
-                       _age(now, min(waiting)) if waiting else 0.0)
+                       _age(now, min(waiting)) if waiting else 0.0, int(set_aside))
+
+
+class SetAsideRow(BaseModel):
+    """A triage log row the consumer set aside: the report or decision was stored but never weighed."""
+
+    kind: str = Field(description="report or decision")
+    ref_id: str = Field(description="The report's or the decision's id.")
+    attempts: int
+    error: str = Field(description="The last failure (exception type and message).")
+    set_aside_at: datetime
+
+
+def set_aside_rows(ctx: Context, limit: int = 100) -> list[SetAsideRow]:
+    """The rows set aside, newest first, for the operator who fixes the cause (admins and auditors)."""
+    require_role(ctx.actor, AUDITORS, "reading the triage log's set-aside rows")
+    events = ctx.session.scalars(select(Event).where(Event.kind == EventKind.triage_row_set_aside.value)
+                                 .order_by(Event.occurred_at.desc(), Event.seq.desc()).limit(limit))
+    return [SetAsideRow(kind=e.entity_type, ref_id=e.entity_id, attempts=int(e.data.get("attempts", 0)),
+                        error=str(e.data.get("error", "")), set_aside_at=e.occurred_at) for e in events]
 
 
 def _age(now: datetime, oldest: datetime | None) -> float:

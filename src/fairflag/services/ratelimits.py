@@ -3,9 +3,12 @@
 Both are refusals before any work: a limited request stores nothing (429 with ``Retry-After``).
 
 - The reporter's limit (new reports per minute and per hour) is taken inside the report's own transaction, after
-  the idempotency check: a retry of an acknowledged report replays it instead of being limited, and a report
-  that is refused for any reason (or rolled back) gives its slot back. Its row is locked until the report
+  the idempotency check and the report's field checks (its key holds the reporter id, at most max_id_chars): a
+  retry of an acknowledged report replays it instead of being limited, and a report that is refused for any
+  reason (or rolled back) gives its slot back. Its row is locked until the report
   commits, which only makes one reporter's reports take turns.
+- The report-link limit (links to the report page per reporter and hour, services.report_links) is taken the
+  same way, inside the link's own transaction once the request is valid: a refused request takes no slot.
 - The service key's limit (requests per second, with a burst) is taken in a unit of its own before the request
   runs (:meth:`fairflag.core.Fairflag.count`): held for a whole report transaction, one hot row would make every
   request of the platform wait for the one before.
@@ -29,6 +32,10 @@ class ServiceKeyRateLimited(RateLimited):
 
 class ReporterRateLimited(RateLimited):
     code = "reporter_rate_limited"
+
+
+class ReportLinkRateLimited(RateLimited):
+    code = "report_link_rate_limited"
 
 
 def _take(ctx: Context, key: str, per_s: float, burst: int) -> float:
@@ -97,3 +104,17 @@ def take_reporters(ctx: Context, reports: list[tuple[str, str]]) -> list[Reporte
                                  interval=60 / limits.reporter_per_minute)
         counted = allowed
     return refusals
+
+
+def take_report_link(ctx: Context, reporter_id: str) -> None:
+    """One new link to the report page for this reporter; raises :class:`ReportLinkRateLimited` over
+    ``report_links_per_hour`` (that many at once, then one every hour divided by it). Call inside the link's
+    transaction, after its input is checked: a refusal of any kind then takes no slot."""
+    limits = ctx.policy.rate_limits
+    if not limits.enabled:
+        return
+    per_hour = limits.report_links_per_hour
+    wait = _take(ctx, f"link3600:{reporter_id}", per_hour / 3600, per_hour)
+    if wait > 0:
+        raise ReportLinkRateLimited(f"at most {per_hour} report links per user and hour",
+                                    retry_after_s=_retry_after(wait), field="reporter_id")

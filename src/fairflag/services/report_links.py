@@ -15,8 +15,9 @@ as pseudonyms only.
 
 Rules:
 - a link lives ``ttl_s`` (default 15 minutes, at most an hour);
-- at most :data:`LINKS_PER_HOUR` links per reporter in any hour (the rate limit of the page, durable and shared
-  by every process);
+- at most ``report_links_per_hour`` links per reporter at once, then one every hour divided by it (policy
+  ``[rate_limits]``, one mechanism with the service's other limits: 429 with ``Retry-After``, held in the
+  database and shared by every process);
 - a notice of illegal content needs an explanation, the exact location, and the good-faith statement; name and
   email too, except for content endangering minors (Art. 16(2)(c)).
 """
@@ -32,19 +33,18 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from fairflag.delivery import events as delivered
 from fairflag.delivery import outbox
 from fairflag.domain.enums import ActorType, Surface
 from fairflag.domain.errors import Conflict, Forbidden, InvalidInput
 from fairflag.domain.events import EventKind
-from fairflag.services import platform, reports, validation, views
+from fairflag.services import platform, ratelimits, reports, validation, views
 from fairflag.services.context import Actor, Context
 from fairflag.services.inputs import ExternalId, Input, Integer
 from fairflag.store.tables import InstanceSecret, ReportLink, Subject
 
-LINKS_PER_HOUR = 10
 AFTER_USE = timedelta(hours=1)
 NO_CONTACT_NEEDED = frozenset({"minor_safety"})  # Art. 16(2)(c): offences concerning children
 _KEY_NAME = "report_link_key"
@@ -66,10 +66,6 @@ class LinkUsed(Conflict):
 
 class LinkNotUsed(Conflict):
     code = "link_not_used"
-
-
-class RateLimited(Conflict):
-    code = "rate_limited"
 
 
 class FollowUpDone(Conflict):
@@ -172,13 +168,14 @@ def _verified(ctx: Context, token: str) -> ReportLink:
     """The link's row if ``token`` is one this installation signed, for that row's reporter, subject and expiry
     (whether it expired or was used is for the caller: each use case says what it allows)."""
     parts = token.split(".")
-    if len(parts) != 3 or not parts[1].isdigit() or len(token) > 300:
+    if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()) or len(token) > 300:
         raise LinkForged("this link is not valid")
     link = ctx.session.get(ReportLink, parts[0])
     if link is None:
         raise LinkForged("this link is not valid")
     expected = _signature(ctx, link.id, link.reporter_id, link.subject_id, int(parts[1]))
-    if not hmac.compare_digest(expected, parts[2]) or int(parts[1]) != int(link.expires_at.timestamp()):
+    signed = hmac.compare_digest(expected.encode(), parts[2].encode("utf-8", "surrogatepass"))
+    if not signed or int(parts[1]) != int(link.expires_at.timestamp()):
         raise LinkForged("this link is not valid")
     return link
 
@@ -196,10 +193,7 @@ def issue_link(ctx: Context, body: ReportLinkIn, *, service_key_id: str | None =
     if ctx.session.get(Subject, body.subject_id) is None:
         raise reports.UnknownSubject("describe the subject first (POST /v1/subjects)", field="subject_id")
     now = ctx.now()
-    recent = ctx.session.scalar(select(func.count()).select_from(ReportLink).where(
-        ReportLink.reporter_id == body.reporter_id, ReportLink.created_at > now - timedelta(hours=1))) or 0
-    if recent >= LINKS_PER_HOUR:
-        raise RateLimited(f"at most {LINKS_PER_HOUR} report links per user and hour", field="reporter_id")
+    ratelimits.take_report_link(ctx, body.reporter_id)
     platform.ensure_account(ctx, body.reporter_id, "reporter_id")
     expires = (now + timedelta(seconds=body.ttl_s)).replace(microsecond=0)
     link = ReportLink(id=ctx.ids.new("rl"), reporter_id=body.reporter_id, subject_id=body.subject_id,
