@@ -153,6 +153,15 @@ def record_exempt(owner_active_strikes: int, policy: Policy) -> bool:
     return owner_active_strikes > policy.second_review.campaign_max_owner_strikes
 
 
+def _on_owner(code: str, subjects: int, reporters: int, policy: Policy) -> Trigger:
+    """The trigger of a rule about the owner's reported subjects within ``owner_surge_window_s``."""
+    window_s = policy.second_review.owner_surge_window_s
+    return Trigger(code,
+                   f"{reporters} accounts reported {subjects} of this creator's subjects within {window_s / 3600:g} "
+                   f"h: a restrictive decision takes effect when a second moderator also finds a violation",
+                   {"subjects": subjects, "reporters": reporters, "window_s": window_s})
+
+
 def owner_surge(subjects: int, reporters: int, policy: Policy) -> Trigger | None:
     """``subjects``/``reporters``: the owner's distinct reported subjects and distinct (human) reporters
     within the window."""
@@ -161,11 +170,7 @@ def owner_surge(subjects: int, reporters: int, policy: Policy) -> Trigger | None
         return None
     if subjects < rule.owner_surge_subjects or reporters < rule.owner_surge_reporters:
         return None
-    hours = rule.owner_surge_window_s / 3600
-    return Trigger("owner_surge",
-                   f"{reporters} accounts reported {subjects} of this creator's subjects within {hours:g} h: a "
-                   f"restrictive decision takes effect when a second moderator also finds a violation",
-                   {"subjects": subjects, "reporters": reporters, "window_s": rule.owner_surge_window_s})
+    return _on_owner("owner_surge", subjects, reporters, policy)
 
 
 def owner_spread(subjects: int, reporters: int, ev: CaseEvidence, surface: str, policy: Policy) -> Trigger | None:
@@ -189,11 +194,7 @@ def owner_spread(subjects: int, reporters: int, ev: CaseEvidence, surface: str, 
     if ev.trusted_flaggers or any(float(c["w"]) >= policy.auto_restriction.classifier_min
                                   for c in ev.classifiers.values()):
         return None
-    hours = rule.owner_surge_window_s / 3600
-    return Trigger("owner_spread",
-                   f"{reporters} accounts reported {subjects} of this creator's subjects within {hours:g} h: a "
-                   f"restrictive decision takes effect when a second moderator also finds a violation",
-                   {"subjects": subjects, "reporters": reporters, "window_s": rule.owner_surge_window_s})
+    return _on_owner("owner_spread", subjects, reporters, policy)
 
 
 def after_clearance(follows_clearance: bool, surface: str, policy: Policy) -> Trigger | None:
